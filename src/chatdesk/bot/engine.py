@@ -1,0 +1,242 @@
+"""The FAQ bot engine: language -> intents -> matching -> decision -> reply. Pure, no I/O.
+
+Built once per FAQ (``BotEngine.build``), then immutable, so a hot reload swaps whole engines
+and a question never sees a half-built index. ``ask`` is CPU-only and takes well under a
+millisecond on a realistic FAQ (bench/faq_speed.py), so callers may run it on the event loop.
+See docs/bot.md for the pipeline and how the thresholds were chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from chatdesk.bot.decide import Thresholds, decide
+from chatdesk.bot.faq import Faq, normalize_language
+from chatdesk.bot.intents import detect_intent
+from chatdesk.bot.langid import LanguageIdentifier
+from chatdesk.bot.matcher import Candidate, FaqIndex, best_phrasing
+
+__all__ = [
+    "DEFAULT_ANSWER_THRESHOLD",
+    "DEFAULT_MARGIN",
+    "DEFAULT_SUGGEST_THRESHOLD",
+    "BotEngine",
+    "BotReply",
+    "BotSettings",
+    "Candidate",
+    "QuickReply",
+    "Suggestion",
+    "format_test_report",
+]
+
+# Chosen with bench/faq_eval.py on a FAQ the matcher was not developed on: the lowest answer
+# threshold that kept wrong answers <= 5 % and answered out-of-scope questions <= 10 %
+# (docs/bot.md "Thresholds"). Suggestions cost little when wrong, so that threshold is low.
+DEFAULT_ANSWER_THRESHOLD = 0.62
+DEFAULT_SUGGEST_THRESHOLD = 0.20
+DEFAULT_MARGIN = 0.04
+CANDIDATES_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    """Configuration of the engine (from CHATDESK_* settings)."""
+
+    languages: tuple[str, ...]
+    default_language: str
+    answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
+    suggest_threshold: float = DEFAULT_SUGGEST_THRESHOLD
+    margin: float = DEFAULT_MARGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An entry offered to the visitor, phrased in the reply's language."""
+
+    entry_id: str
+    question: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuickReply:
+    """An FAQ answer offered to agents in the console."""
+
+    entry_id: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotReply:
+    """The bot's reply; see decide.py for the meaning of ``outcome`` and ``reason``."""
+
+    outcome: Literal["answer", "suggest", "handoff"]
+    lang: str
+    entry_id: str | None
+    answer: str | None
+    score: float
+    suggestions: tuple[Suggestion, ...]
+    reason: str
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def failed(self) -> bool:
+        """A failed turn for the repeated-failure rule: a suggestion or no match."""
+        return self.outcome == "suggest" or self.reason == "repeated_failure"
+
+
+class BotEngine:
+    """Answers questions from one FAQ; immutable once built."""
+
+    def __init__(
+        self,
+        faq: Faq,
+        settings: BotSettings,
+        index: FaqIndex,
+        identifier: LanguageIdentifier,
+        languages: tuple[str, ...],
+    ) -> None:
+        self.faq = faq
+        self.settings = settings
+        self._index = index
+        self._identifier = identifier
+        self._languages = languages
+        self._thresholds = Thresholds(
+            answer=settings.answer_threshold,
+            suggest=settings.suggest_threshold,
+            margin=settings.margin,
+        )
+        self._handoff_entries = frozenset(e.id for e in faq.entries if e.handoff)
+
+    @classmethod
+    def build(cls, faq: Faq, settings: BotSettings) -> BotEngine:
+        """Index ``faq``; replies use only languages both configured and present in the FAQ."""
+        configured = {normalize_language(lang) for lang in settings.languages}
+        languages = tuple(lang for lang in faq.languages if lang in configured)
+        samples: dict[str, list[str]] = {lang: [] for lang in languages}
+        for entry in faq.entries:
+            for lang, phrasings in entry.questions.items():
+                if lang in samples:
+                    samples[lang].extend(phrasings)
+            for lang, text in entry.answer.items():
+                if lang in samples:
+                    samples[lang].append(text)
+        return cls(faq, settings, FaqIndex(faq), LanguageIdentifier(samples), languages)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages the bot replies in."""
+        return self._languages
+
+    def detect_language(
+        self, text: str, *, lang_hint: str | None = None, conversation_lang: str | None = None
+    ) -> str:
+        """The hint, else the conversation's language, else identification, else the default."""
+        for given in (lang_hint, conversation_lang):
+            if given:
+                lang = normalize_language(given)
+                if lang in self._languages:
+                    return lang
+        identified = self._identifier.identify(text) if self._languages else None
+        if identified is not None:
+            return identified
+        default = normalize_language(self.settings.default_language)
+        if default in self._languages or not self._languages:
+            return default
+        return self._languages[0]
+
+    def ask(
+        self,
+        text: str,
+        *,
+        lang_hint: str | None = None,
+        conversation_lang: str | None = None,
+        failures_in_row: int = 0,
+    ) -> BotReply:
+        """Decide how to reply to ``text``.
+
+        ``failures_in_row`` is the number of consecutive failed bot turns (``BotReply.failed``)
+        just before this one in the conversation; the caller keeps that counter.
+        """
+        lang = self.detect_language(text, lang_hint=lang_hint, conversation_lang=conversation_lang)
+        candidates = tuple(self._index.search(text, lang=lang, limit=CANDIDATES_SHOWN))
+        decision = decide(
+            candidates,
+            thresholds=self._thresholds,
+            intent=(match.intent if (match := detect_intent(text)) else None),
+            handoff_entries=self._handoff_entries,
+            failures_in_row=failures_in_row,
+        )
+        answer = self._answer_text(decision.entry_id, lang) if decision.entry_id else None
+        suggestions = tuple(
+            Suggestion(
+                entry_id=c.entry_id,
+                question=best_phrasing(self.faq, c.entry_id, lang, self.settings.default_language),
+                score=round(c.score, 4),
+            )
+            for c in decision.suggestions
+        )
+        return BotReply(
+            outcome=decision.outcome,
+            lang=lang,
+            entry_id=decision.entry_id,
+            answer=answer,
+            score=round(decision.score, 4),
+            suggestions=suggestions,
+            reason=decision.reason,
+            candidates=candidates,
+        )
+
+    def _answer_text(self, entry_id: str, lang: str) -> str | None:
+        entry = self.faq.get(entry_id)
+        if entry is None:
+            return None
+        default = normalize_language(self.settings.default_language)
+        for code in (lang, default, *sorted(entry.answer)):
+            if code in entry.answer:
+                return entry.answer[code]
+        return None
+
+    def quick_replies(self, lang: str) -> list[QuickReply]:
+        """Every entry's answer in ``lang`` (else the default language) for the agent console."""
+        code = normalize_language(lang)
+        default = normalize_language(self.settings.default_language)
+        replies = []
+        for entry in self.faq.entries:
+            answer = self._answer_text(entry.id, code)
+            if answer is None:
+                continue
+            question = best_phrasing(self.faq, entry.id, code, default)
+            replies.append(QuickReply(entry_id=entry.id, question=question, answer=answer))
+        return replies
+
+
+def format_test_report(reply: BotReply) -> str:
+    """Human-readable decision and top candidates, printed by ``chatdesk faq test``."""
+    lines = [
+        f"decision: {reply.outcome} ({reply.reason})  lang: {reply.lang}  score: {reply.score:.3f}"
+    ]
+    if reply.entry_id:
+        lines.append(f"entry: {reply.entry_id}")
+    if reply.answer:
+        lines.append(f"answer: {reply.answer}")
+    for suggestion in reply.suggestions:
+        lines.append(
+            f"suggest: {suggestion.entry_id} ({suggestion.score:.3f}) {suggestion.question}"
+        )
+    if reply.candidates:
+        lines.append("candidates:")
+        lines.append(
+            f"  {'entry':<28} {'score':>6} {'query':>6} {'phrase':>6} {'bag':>6} {'chars':>6}"
+            "  best phrasing"
+        )
+        for c in reply.candidates:
+            lines.append(
+                f"  {c.entry_id:<28} {c.score:6.3f} {c.query_cover:6.3f} {c.phrase_cover:6.3f}"
+                f" {c.bag_cover:6.3f} {c.chars:6.3f}  [{c.phrasing_lang}] {c.phrasing}"
+            )
+    else:
+        lines.append("candidates: none")
+    return "\n".join(lines)

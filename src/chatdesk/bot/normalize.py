@@ -1,0 +1,94 @@
+"""Text normalisation for matching: fold case and diacritics, split words, drop noise, stem.
+
+Visitors type without diacritics, so everything is compared folded: ``Příliš`` -> ``prilis``.
+Unicode decomposition does not fold letters with a stroke or ligatures (Polish ``ł``, ``đ``,
+``ø``, ``ß``, ``æ``), so those are mapped explicitly first. Order, invoice and tracking numbers
+carry no intent and only add noise, so tokens holding digits are dropped. The stemmer is a
+deliberately light suffix stripper over the union of the six languages' inflection endings:
+it only has to make ``objednavka``/``objednavky``/``objednavku`` meet, and the fuzzy token
+alignment in the matcher tolerates what it misses. See docs/bot.md ("Pipeline").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from chatdesk.bot.lexicon import GREETINGS, STOPWORDS
+
+_SPECIAL = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ø": "o",
+        "Ø": "o",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+        "’": "'",
+    }
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_HAS_DIGIT = re.compile(r"\d")
+
+# Longest first; a suffix is removed only when at least MIN_STEM_CHARS remain, so short words
+# (which carry most meaning per letter) are left alone.
+MIN_STEM_CHARS = 4
+_SUFFIXES = tuple(
+    sorted(
+        {
+            # Czech / Slovak
+            "ovani", "ovanie", "ovat", "ami", "ach", "ech", "ich", "ych", "ymi", "imi", "emu",
+            "eho", "ejsi", "ove", "ovi", "ou", "om", "em", "ov", "ie", "ia", "iu", "y", "a",
+            "e", "i", "u", "o", "ky", "ka", "ku", "ce", "ci",
+            # Polish
+            "owania", "owanie", "ow", "ego", "ej",
+            # Latvian
+            "iem", "ies", "am", "as", "es", "is", "us", "os", "s",
+            # Estonian
+            "dega", "tega", "sse", "ga", "ta", "st", "lt", "le", "de", "te", "id", "d", "t",
+            # English
+            "ing", "ed",
+        },
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: ``Łódź Příliš`` -> ``lodz prilis``."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL).lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
+
+
+def words(text: str) -> list[str]:
+    """Folded words, digits-bearing tokens (order numbers, prices) removed."""
+    return [w for w in _WORD.findall(fold(text)) if not _HAS_DIGIT.search(w)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Strip one inflection ending, keeping at least MIN_STEM_CHARS letters."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM_CHARS:
+            return word[: -len(suffix)]
+    return word
+
+
+def is_stopword(word: str) -> bool:
+    """Function words and greetings of the six languages: they say nothing about intent."""
+    return word in STOPWORDS or word in GREETINGS
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words minus stopwords and greetings; all words if nothing else is left."""
+    all_words = words(text)
+    kept = [w for w in all_words if not is_stopword(w)]
+    return kept or all_words

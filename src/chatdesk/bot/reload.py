@@ -1,0 +1,120 @@
+"""FaqService: owns the current BotEngine and reloads it when FAQ files change.
+
+A reload builds a complete new engine off the event loop (``asyncio.to_thread``; building the
+index of a large FAQ takes tens to hundreds of milliseconds) and then replaces the reference in
+one assignment, so a question is always answered by one whole engine, old or new. An invalid
+change keeps the last good engine serving; its problems are logged and shown by ``status()``
+(``/api/v1/admin/faq/status``) until a later reload succeeds. See docs/bot.md ("Hot reload").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import watchfiles
+
+from chatdesk.bot.engine import BotEngine, BotSettings
+from chatdesk.bot.faq import FAQ_SUFFIXES, FaqProblem, FaqValidationError, load_faq
+
+logger = logging.getLogger(__name__)
+
+# Editors save in several steps (temp file, rename); wait this long for the burst to settle.
+DEBOUNCE_MS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class FaqStatus:
+    """What the bot currently serves, and why the last reload failed (if it did)."""
+
+    directory: str
+    entries: int
+    languages: tuple[str, ...]
+    loaded_at: datetime | None
+    ok: bool
+    problems: list[FaqProblem] = field(default_factory=list)
+
+
+def _is_faq_file(_change: watchfiles.Change, path: str) -> bool:
+    return path.lower().endswith(FAQ_SUFFIXES)
+
+
+class FaqService:
+    """The current engine for one FAQ directory, hot-reloaded on change."""
+
+    def __init__(self, directory: Path, settings: BotSettings) -> None:
+        self._directory = directory
+        self._settings = settings
+        self._engine: BotEngine | None = None
+        self._loaded_at: datetime | None = None
+        self._problems: list[FaqProblem] = []
+        self._lock = asyncio.Lock()
+
+    def _build(self) -> BotEngine:
+        faq = load_faq(self._directory, languages=self._settings.languages)
+        return BotEngine.build(faq, self._settings)
+
+    def load_initial(self) -> None:
+        """First load, synchronous: raises FaqValidationError so the server refuses to start."""
+        self._engine = self._build()
+        self._loaded_at = datetime.now(UTC)
+        self._problems = []
+
+    @property
+    def engine(self) -> BotEngine:
+        """The engine serving now."""
+        if self._engine is None:
+            raise RuntimeError("FaqService.load_initial() has not been called")
+        return self._engine
+
+    def status(self) -> FaqStatus:
+        engine = self._engine
+        return FaqStatus(
+            directory=str(self._directory),
+            entries=len(engine.faq.entries) if engine else 0,
+            languages=engine.languages if engine else (),
+            loaded_at=self._loaded_at,
+            ok=not self._problems and engine is not None,
+            problems=list(self._problems),
+        )
+
+    async def reload(self) -> FaqStatus:
+        """Rebuild now; on success swap engines, on failure keep the old one and record why."""
+        async with self._lock:
+            try:
+                engine = await asyncio.to_thread(self._build)
+            except FaqValidationError as exc:
+                self._problems = list(exc.problems)
+                logger.warning(
+                    "FAQ reload failed, still serving the last good FAQ:\n%s",
+                    "\n".join(str(p) for p in exc.problems),
+                )
+            else:
+                self._engine = engine
+                self._loaded_at = datetime.now(UTC)
+                self._problems = []
+                logger.info(
+                    "FAQ reloaded: %d entries from %s", len(engine.faq.entries), self._directory
+                )
+            return self.status()
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Watch the directory until ``stop`` is set (or the task is cancelled)."""
+        async for _changes in watchfiles.awatch(
+            self._directory,
+            watch_filter=_is_faq_file,
+            stop_event=stop,
+            debounce=DEBOUNCE_MS,
+            recursive=True,
+        ):
+            try:
+                await self.reload()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # An unexpected error (disk gone, bug) must not kill the watcher: log and
+                # keep serving the last good engine.
+                logger.exception("unexpected error while reloading the FAQ")

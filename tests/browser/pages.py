@@ -1,0 +1,180 @@
+"""What the browser tests do on a page, named as a person would say it.
+
+``Tab`` is one browser context (own cookies and storage, like a separate person) that records
+uncaught errors and dialogs; ``Widget`` and ``Console`` drive the two UIs through the same
+controls a person uses (Playwright's CSS locators reach into the widget's open shadow root).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
+
+PASSWORD = "correct horse battery"
+WIDGET = "chatdesk-widget"
+HANG_GUARD_S = 20  # waits end here so a broken flow fails instead of hanging; not a speed check
+
+
+@dataclass
+class Tab:
+    name: str
+    context: BrowserContext
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls, browser: Browser, *, name: str = "tab", **options: Any) -> Tab:
+        context = await browser.new_context(**options)
+        page = await context.new_page()
+        tab = cls(name=name, context=context, page=page)
+        page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        page.on("dialog", tab._on_dialog)
+        return tab
+
+    async def _on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type} dialog: {dialog.message}")
+        await dialog.dismiss()
+
+
+TabFactory = Callable[..., Awaitable[Tab]]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until ``check()`` is true (for server-side state that no page shows)."""
+    try:
+        async with asyncio.timeout(HANG_GUARD_S):
+            while not await check():
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(f"never happened: {what}") from None
+
+
+class Widget:
+    """The chat widget embedded in ``page``."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def q(self, css: str) -> Locator:
+        return self.page.locator(f"{WIDGET} {css}")
+
+    @property
+    def launcher(self) -> Locator:
+        return self.q(".launch")
+
+    @property
+    def panel(self) -> Locator:
+        return self.q(".panel")
+
+    @property
+    def input(self) -> Locator:
+        return self.q("#cd-in")
+
+    @property
+    def header_status(self) -> Locator:
+        return self.q("header .sub")
+
+    def bubbles(self, author: str) -> Locator:
+        """Message bodies by author: visitor, bot, agent or system."""
+        return self.q(f".m.{author} .b")
+
+    async def open(self) -> None:
+        await self.launcher.click()
+        await expect(self.panel).to_be_visible()
+
+    async def say(self, text: str) -> None:
+        """Type and send; returns once the server acknowledged (the "Sending…" mark is gone)."""
+        await self.input.fill(text)
+        await self.input.press("Enter")
+        await expect(self.q(".m.visitor .b").filter(has_text=text).last).to_be_visible()
+        await expect(self.q(".m.visitor .meta")).to_have_count(0)
+
+
+class Console:
+    """The agent console in ``page``."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+
+    async def login(self, email: str, password: str = PASSWORD) -> None:
+        await self.page.goto(f"{self.base_url}/console/")
+        await self.page.fill("#login-email", email)
+        await self.page.fill("#login-password", password)
+        await self.page.click("#login-form button[type=submit]")
+        await expect(self.page.locator("#conn")).to_have_text("Connected")
+
+    async def set_status(self, status: str) -> None:
+        await self.page.select_option("#status-select", status)
+        await eventually(lambda: self._status_is(status), f"console status {status} stored")
+
+    async def _status_is(self, status: str) -> bool:
+        cookies = await self.page.context.cookies()
+        jar = {c["name"]: c["value"] for c in cookies}
+        async with httpx.AsyncClient(base_url=self.base_url, cookies=jar) as client:
+            me = (await client.get("/api/v1/auth/me")).json()
+        return bool(me.get("status") == status)
+
+    @property
+    def offers(self) -> Locator:
+        return self.page.locator("#offers .offer")
+
+    def messages(self, author: str) -> Locator:
+        return self.page.locator(f"#messages .msg.{author} .body")
+
+    async def accept_offer(self) -> None:
+        await self.offers.first.get_by_role("button", name="Accept").click()
+        await expect(self.page.locator("#conv-state")).to_have_text("assigned")
+
+    async def say(self, text: str) -> None:
+        await self.page.fill("#composer-text", text)
+        await self.page.press("#composer-text", "Enter")
+        await expect(self.messages("agent").filter(has_text=text)).to_have_count(1)
+        await expect(self.page.locator("#messages .msg.pending")).to_have_count(0)
+
+
+async def open_host_page(tab: Tab, base_url: str, html: str, path: str = "/test-host.html") -> None:
+    """Show ``html`` as a page of the chatdesk server's own origin (so its socket is allowed).
+
+    The page never exists on the server: Playwright answers the request itself.
+    """
+    url = base_url + path
+
+    async def fulfil(route: Any) -> None:
+        await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    await tab.context.route(url, fulfil)
+    await tab.page.goto(url)
+
+
+def embed(**data: str) -> str:
+    """The embed tag with ``data-*`` options (``embed(lang="cs")``)."""
+    attrs = "".join(f' data-{k}="{v}"' for k, v in data.items())
+    return f'<script src="/widget.js" data-chatdesk{attrs} async></script>'
+
+
+def visible_text(markdown: str) -> str:
+    """What the FAQ Markdown subset shows as text: markers dropped, links reduced to their text."""
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^\s)]+)\)", r"\1", markdown)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"\*([^*\s][^*]*?)\*", r"\1", text)
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.M)
+    return " ".join(text.split())
+
+
+def faq_answer(faq_dir: Path, entry_id: str, lang: str) -> str:
+    """The stored answer of one FAQ entry, read straight from the YAML files."""
+    for path in sorted(faq_dir.rglob("*.y*ml")):
+        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entries", []):
+            if entry["id"] == entry_id:
+                return str(entry["answer"][lang])
+    raise LookupError(f"no FAQ entry {entry_id!r} under {faq_dir}")

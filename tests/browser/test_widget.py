@@ -1,0 +1,229 @@
+"""The widget as a visitor meets it: on the demo shop, on hostile pages, on a phone, offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import expect
+
+from tests.browser.pages import (
+    WIDGET,
+    TabFactory,
+    Widget,
+    embed,
+    faq_answer,
+    open_host_page,
+    visible_text,
+)
+from tests.conftest import DEMO_FAQ
+from tests.support.server import LiveServer
+
+
+async def test_czech_question_without_diacritics_gets_that_entrys_exact_answer(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(name="visitor", locale="cs-CZ")
+    await visitor.page.goto(f"{live_server.base_url}/demo")
+    widget = Widget(visitor.page)
+    await expect(widget.launcher).to_have_attribute("aria-label", "Otevřít chat")
+    await widget.open()
+    await expect(widget.header_status).to_have_text("Právě nejsme k dispozici")  # no agent online
+    await widget.say("kolik stoji doprava")
+    expected = visible_text(faq_answer(DEMO_FAQ, "shipping-cost", "cs"))
+    answer = widget.bubbles("bot").last
+    await expect(answer).to_have_text(expected)
+    await expect(widget.q(".m.bot .fb")).to_contain_text("Pomohlo vám to?")
+
+
+async def test_hostile_host_stylesheet_neither_hides_nor_restyles_the_widget(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    hostile = """<!doctype html><html><head><style>
+      * { font-size: 40px !important; color: red !important; box-sizing: content-box !important;
+          line-height: 3 !important; letter-spacing: 9px !important; }
+      div, section, button, textarea, header { display: none !important; position: static !important; }
+      chatdesk-widget { display: none !important; opacity: 0 !important; transform: scale(3) !important; }
+      html { font-size: 5px; }
+    </style></head><body><h1>Hostile host</h1>""" + embed(lang="en") + "</body></html>"
+    visitor = await tabs(name="visitor")
+    await open_host_page(visitor, live_server.base_url, hostile)
+    widget = Widget(visitor.page)
+    await expect(widget.launcher).to_be_visible()
+    box = await widget.launcher.bounding_box()
+    assert box is not None and (round(box["width"]), round(box["height"])) == (60, 60)
+    await widget.open()
+    panel = await widget.panel.bounding_box()
+    assert panel is not None and round(panel["width"]) == 370
+    assert await widget.input.evaluate("el => getComputedStyle(el).fontSize") == "15px"
+    await widget.say("How much does shipping cost?")
+    await expect(widget.bubbles("bot").last).to_contain_text("4.90 EUR")
+
+
+async def test_widget_adds_no_style_and_no_global_but_its_own_to_the_host_page(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    plain = """<!doctype html><html><head><title>host</title></head><body>
+      <p id="para">Host text</p><button id="btn">Host button</button><div id="box">box</div>
+    </body></html>"""
+    visitor = await tabs(name="visitor")
+    await open_host_page(visitor, live_server.base_url, plain)
+    snapshot = """() => ({
+      styles: ['para', 'btn', 'box', 'body'].map(id => {
+        const el = id === 'body' ? document.body : document.getElementById(id);
+        const cs = getComputedStyle(el);
+        return [cs.font, cs.color, cs.margin, cs.padding, cs.display, cs.boxSizing].join('|');
+      }),
+      sheets: document.styleSheets.length,
+      globals: Object.keys(window).filter(k => !window.__before || !window.__before.includes(k)),
+    })"""
+    await visitor.page.evaluate("() => { window.__before = Object.keys(window).concat('__before'); }")
+    before = await visitor.page.evaluate(snapshot)
+    await visitor.page.evaluate(
+        """() => { const s = document.createElement('script'); s.src = '/widget.js';
+                   s.dataset.chatdesk = ''; document.body.append(s); }"""
+    )
+    await expect(Widget(visitor.page).launcher).to_be_visible()
+    after = await visitor.page.evaluate(snapshot)
+    assert after["styles"] == before["styles"]
+    assert after["sheets"] == before["sheets"]
+    assert after["globals"] == ["chatdesk"]
+    body_children = await visitor.page.evaluate(
+        "() => [...document.body.children].map(e => e.tagName.toLowerCase())"
+    )
+    assert body_children == ["p", "button", "div", "script", WIDGET]
+
+
+async def test_on_a_phone_the_open_panel_fills_the_screen(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(
+        name="phone", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    await visitor.page.goto(f"{live_server.base_url}/demo")
+    widget = Widget(visitor.page)
+    await widget.launcher.tap()
+    await expect(widget.panel).to_be_visible()
+    box = await widget.panel.bounding_box()
+    assert box is not None
+    assert (round(box["x"]), round(box["y"]), round(box["width"]), round(box["height"])) == (
+        0,
+        0,
+        390,
+        844,
+    )
+    await expect(widget.launcher).to_be_hidden()
+    await widget.say("How much does shipping cost?")
+    await expect(widget.bubbles("bot").last).to_contain_text("4.90 EUR")
+    await widget.q("header .x").tap()
+    await expect(widget.panel).to_be_hidden()
+    await expect(widget.launcher).to_be_visible()
+
+
+async def test_widget_works_from_the_keyboard_alone(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(name="visitor", locale="en-GB")
+    await open_host_page(
+        visitor, live_server.base_url, f"<!doctype html><title>kb</title><body>{embed()}</body>"
+    )
+    widget = Widget(visitor.page)
+    page = visitor.page
+    focused_id = (
+        "() => { const r = document.querySelector('chatdesk-widget').shadowRoot;"
+        " const a = r.activeElement; return a ? (a.id || a.className) : null; }"
+    )
+    await expect(widget.launcher).to_be_visible()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate(focused_id) == "launch"
+    await page.keyboard.press("Enter")
+    await expect(widget.panel).to_be_visible()
+    await expect(widget.launcher).to_have_attribute("aria-expanded", "true")
+    assert await page.evaluate(focused_id) == "cd-in"
+    await page.keyboard.type("How much does shipping cost?")
+    await page.keyboard.press("Enter")
+    await expect(widget.bubbles("bot").last).to_contain_text("4.90 EUR")
+    await page.keyboard.press("Escape")
+    await expect(widget.panel).to_be_hidden()
+    assert await page.evaluate(focused_id) == "launch"
+
+
+async def test_js_api_opens_switches_language_and_reports_events(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    html = (
+        "<!doctype html><title>api</title><body><script>"
+        "window.seen = []; window.chatdesk = []; chatdesk.push(['setLanguage', 'pl']);"
+        "addEventListener('chatdesk:ready', () => {"
+        "  chatdesk.on('open', () => seen.push('open')).on('close', () => seen.push('close'));"
+        "  chatdesk.on('message', m => seen.push('message:' + m.author)); });"
+        "</script>" + embed(color="#ffd500", position="left", title="Velora help") + "</body>"
+    )
+    visitor = await tabs(name="visitor", locale="en-US")
+    await open_host_page(visitor, live_server.base_url, html)
+    widget = Widget(visitor.page)
+    await expect(widget.launcher).to_have_attribute("aria-label", "Otwórz czat")
+    launcher_box = await widget.launcher.bounding_box()
+    assert launcher_box is not None and launcher_box["x"] < 100  # data-position="left"
+    await visitor.page.evaluate("() => chatdesk.open()")
+    await expect(widget.panel).to_be_visible()
+    await expect(widget.q("h2")).to_have_text("Velora help")
+    # A light brand colour gets dark text, so the header stays readable.
+    header_color = await widget.q("header").evaluate("el => getComputedStyle(el).color")
+    assert header_color == "rgb(17, 17, 17)"
+    await expect(widget.input).to_have_attribute("placeholder", "Napisz wiadomość…")
+    await visitor.page.evaluate("() => chatdesk.setLanguage('et')")
+    await expect(widget.input).to_have_attribute("placeholder", "Kirjuta sõnum…")
+    await widget.say("How much does shipping cost?")
+    await expect(widget.bubbles("bot")).to_have_count(1)
+    await visitor.page.evaluate("() => chatdesk.close()")
+    await expect(widget.panel).to_be_hidden()
+    seen: list[Any] = await visitor.page.evaluate("() => seen")
+    assert seen[0] == "open" and seen[-1] == "close"
+    assert "message:visitor" in seen and "message:bot" in seen
+
+
+BLOCKABLE_SOCKETS = """
+(() => {
+  // Lets a test cut the widget's connection and refuse new ones, like a dead network would.
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.__blocked = false;
+  function Blockable(url, protocols) {
+    const ws = new Native(window.__blocked ? 'ws://127.0.0.1:9/blocked' : url, protocols);
+    window.__sockets.push(ws);
+    return ws;
+  }
+  Blockable.prototype = Native.prototype;
+  Object.assign(Blockable, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  window.WebSocket = Blockable;
+})();
+"""
+
+
+async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(name="visitor", locale="en-US")
+    await visitor.context.add_init_script(BLOCKABLE_SOCKETS)
+    await visitor.page.goto(f"{live_server.base_url}/demo")
+    widget = Widget(visitor.page)
+    await widget.open()
+    await widget.say("hello there")
+    await visitor.page.evaluate(
+        "() => { window.__blocked = true; window.__sockets.forEach(s => s.close()); }"
+    )
+    await expect(widget.q(".bar[role=status]").last).to_contain_text("Reconnecting")
+    for text in ("first while offline", "second while offline"):
+        await widget.input.fill(text)
+        await widget.input.press("Enter")
+    await expect(widget.q(".m.visitor .meta")).to_have_count(2)
+    await expect(widget.q(".m.visitor .meta").first).to_have_text("Sending…")
+    await visitor.page.evaluate("() => { window.__blocked = false; }")
+    await expect(widget.q(".m.visitor .meta")).to_have_count(0, timeout=30_000)
+    for text in ("hello there", "first while offline", "second while offline"):
+        await expect(widget.bubbles("visitor").filter(has_text=text)).to_have_count(1)
+    # The server's history agrees: each was stored once, in the order typed.
+    await visitor.page.reload()
+    await expect(widget.panel).to_be_visible()
+    texts = await widget.bubbles("visitor").all_inner_texts()
+    assert texts == ["hello there", "first while offline", "second while offline"]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from tests.support.clients import agent, say, visitor
+from tests.support.server import LiveServer
+
+
+async def test_visitor_asks_bot_then_gets_agent(live_server: LiveServer) -> None:
+    await live_server.create_agent(email="a@x.test", name="Alice")
+    token = await live_server.login("a@x.test")
+    console, welcome = await agent(live_server.ws_url, token)
+    assert welcome["agent"]["name"] == "Alice"
+    await console.send({"type": "status", "status": "online"})
+    await console.expect("status")
+    client, hello = await visitor(live_server.ws_url, lang="cs")
+    assert hello["state"] == "bot"
+    ack = await say(client, "kolik stoji doprava")
+    assert ack["author"] == "visitor" and ack["seq"] == 1
+    bot = await client.expect("message", lambda f: f["author"] == "bot")
+    assert bot["seq"] == 2
+    await client.send({"type": "handoff"})
+    queued = await client.expect("queued")
+    assert queued["position"] == 1
+    offer = await console.expect("offer")
+    await console.send({"type": "accept", "conversation_id": offer["conversation_id"]})
+    assigned = await console.expect("assigned")
+    assert [m["seq"] for m in assigned["messages"]][:2] == [1, 2]
+    joined = await client.expect("agent_joined")
+    assert joined["agent_name"] == "Alice"
+    await console.send({"type": "message", "conversation_id": offer["conversation_id"], "client_id": "c1", "text": "Hello!"})
+    echoed = await console.expect("message", lambda f: f.get("client_id") == "c1")
+    got = await client.expect("message", lambda f: f["author"] == "agent")
+    assert got["id"] == echoed["id"]
+    await client.close()
+    await console.close()
