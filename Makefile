@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# axe-core for the accessibility checks of the browser tests (skipped where npm is absent).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --silent --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/chatdesk demo seed
 	$(BIN)/chatdesk serve
@@ -26,7 +31,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) node_modules/.installed
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=80
 
 screenshots: $(STAMP)

@@ -46,5 +46,5 @@ def create_app(settings: Settings) -> FastAPI:
 
     from chatdesk.channels import routes
 
-    routes.install(app, settings)
+    routes.install(app)
     return app

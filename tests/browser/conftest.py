@@ -48,12 +48,17 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         instance = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield instance
@@ -87,4 +92,3 @@ async def tabs(browser: Browser) -> AsyncIterator[TabFactory]:
     for tab in opened:
         await tab.context.close()
     assert not problems, "uncaught page errors or dialogs:\n" + "\n".join(problems)
-

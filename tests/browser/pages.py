@@ -7,20 +7,17 @@ controls a person uses (Playwright's CSS locators reach into the widget's open s
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
 PASSWORD = "correct horse battery"
 WIDGET = "chatdesk-widget"
-HANG_GUARD_S = 20  # waits end here so a broken flow fails instead of hanging; not a speed check
 
 
 @dataclass
@@ -46,16 +43,6 @@ class Tab:
 
 
 TabFactory = Callable[..., Awaitable[Tab]]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until ``check()`` is true (for server-side state that no page shows)."""
-    try:
-        async with asyncio.timeout(HANG_GUARD_S):
-            while not await check():
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
 
 
 class Widget:
@@ -114,15 +101,11 @@ class Console:
         await expect(self.page.locator("#conn")).to_have_text("Connected")
 
     async def set_status(self, status: str) -> None:
+        """Choose a status and wait for the server to confirm it (its ``status`` frame)."""
         await self.page.select_option("#status-select", status)
-        await eventually(lambda: self._status_is(status), f"console status {status} stored")
-
-    async def _status_is(self, status: str) -> bool:
-        cookies = await self.page.context.cookies()
-        jar = {c["name"]: c["value"] for c in cookies}
-        async with httpx.AsyncClient(base_url=self.base_url, cookies=jar) as client:
-            me = (await client.get("/api/v1/auth/me")).json()
-        return bool(me.get("status") == status)
+        await expect(self.page.locator("#status-select")).to_have_attribute(
+            "data-confirmed", status
+        )
 
     @property
     def offers(self) -> Locator:

@@ -38,13 +38,19 @@ async def test_czech_question_without_diacritics_gets_that_entrys_exact_answer(
 async def test_hostile_host_stylesheet_neither_hides_nor_restyles_the_widget(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    hostile = """<!doctype html><html><head><style>
+    hostile = (
+        """<!doctype html><html><head><style>
       * { font-size: 40px !important; color: red !important; box-sizing: content-box !important;
           line-height: 3 !important; letter-spacing: 9px !important; }
-      div, section, button, textarea, header { display: none !important; position: static !important; }
-      chatdesk-widget { display: none !important; opacity: 0 !important; transform: scale(3) !important; }
+      div, section, button, textarea, header { display: none !important;
+          position: static !important; }
+      chatdesk-widget { display: none !important; opacity: 0 !important;
+          transform: scale(3) !important; }
       html { font-size: 5px; }
-    </style></head><body><h1>Hostile host</h1>""" + embed(lang="en") + "</body></html>"
+    </style></head><body><h1>Hostile host</h1>"""
+        + embed(lang="en")
+        + "</body></html>"
+    )
     visitor = await tabs(name="visitor")
     await open_host_page(visitor, live_server.base_url, hostile)
     widget = Widget(visitor.page)
@@ -76,7 +82,9 @@ async def test_widget_adds_no_style_and_no_global_but_its_own_to_the_host_page(
       sheets: document.styleSheets.length,
       globals: Object.keys(window).filter(k => !window.__before || !window.__before.includes(k)),
     })"""
-    await visitor.page.evaluate("() => { window.__before = Object.keys(window).concat('__before'); }")
+    await visitor.page.evaluate(
+        "() => { window.__before = Object.keys(window).concat('__before'); }"
+    )
     before = await visitor.page.evaluate(snapshot)
     await visitor.page.evaluate(
         """() => { const s = document.createElement('script'); s.src = '/widget.js';

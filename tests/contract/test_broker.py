@@ -228,7 +228,7 @@ async def test_payloads_that_are_not_json_objects_are_refused(
     make_broker: BrokerFactory, payload: Any
 ) -> None:
     broker = await make_broker()
-    with pytest.raises(ValueError, match="payload for topic 'conv.1'"):
+    with pytest.raises(ValueError, match=r"payload for topic 'conv\.1'"):
         await broker.publish("conv.1", payload)
 
 

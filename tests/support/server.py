@@ -22,6 +22,7 @@ from chatdesk.app import create_app
 from chatdesk.clock import utcnow
 from chatdesk.config import Settings
 from chatdesk.runtime import Runtime
+from chatdesk.server import uvicorn_options
 
 STARTUP_TIMEOUT_S = 30  # hang protection only: a healthy server is up in well under a second
 
@@ -109,14 +110,7 @@ async def start_live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
     if not settings.is_sqlite:  # operators run `chatdesk db upgrade`; serve does it for SQLite
         await upgrade_database(settings.database_url)
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
+    config = uvicorn.Config(app, **{**uvicorn_options(settings), "log_level": "warning"})
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

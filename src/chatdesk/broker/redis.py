@@ -70,6 +70,31 @@ Beyond that Redis is not keeping up and the notifications would arrive stale any
 MAX_PIPELINE: Final = 512  # PUBLISH commands per round trip; bounds one write's size
 SUBSCRIBE_CHUNK: Final = 1_000  # channels per SUBSCRIBE when resubscribing thousands
 SUBSCRIBE_CONFIRM_TIMEOUT_S: Final = 5.0
+FLUSH_ON_CLOSE_S: Final = 1.0  # shutdown must not hang on a slow Redis; drops are fine
+STOP_GRACE_S: Final = 1.0  # see _stop(): re-cancel a task whose cancellation was swallowed
+
+
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that redis-py swallowed.
+
+    On Python < 3.12, ``asyncio.wait_for`` (used by redis-py around socket writes) can
+    swallow a cancellation that races with the inner operation completing; our loops check
+    after each Redis call so ``close()`` is not ignored.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it, cancelling again if a cancellation got swallowed."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_GRACE_S)
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "redis broker: background task %s failed", task.get_name(), exc_info=task.exception()
+        )
 
 
 def check_redis_url(url: str) -> str:
@@ -108,7 +133,7 @@ class RedisBroker:
         # owned by one task each, and the reconnect policy is ours (no hidden retries).
         # RESP2 is pinned (over any ?protocol= in the URL): our reader parses pub/sub
         # replies as plain arrays, which RESP3 would deliver as out-of-band push frames.
-        options: dict[str, Any] = parse_url(check_redis_url(url))
+        options: dict[str, Any] = dict(parse_url(check_redis_url(url)))
         options.update(
             protocol=2,
             socket_connect_timeout=self._connect_timeout_s,
@@ -129,6 +154,8 @@ class RedisBroker:
 
         self._outbox: deque[tuple[bytes, bytes]] = deque()
         self._outbox_ready = asyncio.Event()
+        self._writer_idle = asyncio.Event()  # set while the outbox is empty and nothing in flight
+        self._writer_idle.set()
 
         self._connected = False
         self._publish_failed = False
@@ -193,20 +220,23 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self._hub.close()
+        await self._flush_outbox()
         for task in (self._listener, self._writer):
             if task is not None:
-                task.cancel()
-        for task in (self._listener, self._writer):
-            if task is not None:
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    current = asyncio.current_task()
-                    if current is not None and current.cancelling():
-                        raise
+                await _stop(task)
         self._listener = self._writer = None
         self._set_connected(False)
         await self._pool.disconnect()
+
+    async def _flush_outbox(self) -> None:
+        """Give notifications already accepted a short chance to leave (best effort)."""
+        if self._writer is None or not self._connected:
+            return
+        try:
+            async with asyncio.timeout(FLUSH_ON_CLOSE_S):
+                await self._writer_idle.wait()
+        except TimeoutError:
+            log.warning("redis broker: closing with %d unsent notifications", len(self._outbox))
 
     # -- publish ------------------------------------------------------------------------
 
@@ -224,6 +254,7 @@ class RedisBroker:
             return
         self._outbox.append(((self._prefix + topic).encode(), self._origin + b"\n" + data.encode()))
         self._outbox_ready.set()
+        self._writer_idle.clear()
 
     def _drop(self, count: int, reason: str) -> None:
         self._dropped += count
@@ -235,8 +266,10 @@ class RedisBroker:
         conn: AbstractConnection | None = None
         try:
             while True:
+                _raise_if_cancelling()
                 while not self._outbox:
                     self._outbox_ready.clear()
+                    self._writer_idle.set()
                     await self._outbox_ready.wait()
                 count = min(len(self._outbox), MAX_PIPELINE)
                 batch = [self._outbox.popleft() for _ in range(count)]
@@ -249,6 +282,7 @@ class RedisBroker:
                     for _ in batch:
                         await conn.read_response()
                 except (RedisError, OSError, EOFError) as exc:
+                    _raise_if_cancelling()
                     self._drop(len(batch), f"write failed: {exc}")
                     self._publish_failed = True
                     self._update_health()
@@ -364,6 +398,7 @@ class RedisBroker:
         lost_at: float | None = None
         loop = asyncio.get_running_loop()
         while True:
+            _raise_if_cancelling()
             conn = self._new_connection()
             error: BaseException | None = None
             try:
@@ -423,6 +458,7 @@ class RedisBroker:
         loop = asyncio.get_running_loop()
         while True:
             reply = await conn.read_response(timeout=math.inf)
+            _raise_if_cancelling()
             self._last_rx = loop.time()
             if not isinstance(reply, list) or not reply:
                 continue
@@ -461,6 +497,7 @@ class RedisBroker:
                 raise RedisConnectionError(f"no reply from redis for {silent_s:.1f} s")
             async with self._write_lock:
                 await conn.send_command("PING", check_health=False)
+            _raise_if_cancelling()
 
     def _set_connected(self, connected: bool) -> None:
         self._connected = connected

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chatdesk.channels import agent_ws, http_agents, http_auth, http_health, visitor_ws
-from chatdesk.config import Settings
+from chatdesk.channels import (
+    agent_ws,
+    http_agents,
+    http_auth,
+    http_bot,
+    http_conversations,
+    http_health,
+    http_static,
+    visitor_ws,
+)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    app.include_router(http_health.router)
-    app.include_router(http_auth.router)
-    app.include_router(http_agents.router)
+def install(app: FastAPI) -> None:
+    for module in (http_health, http_auth, http_agents, http_bot, http_conversations):
+        app.include_router(module.router)
     app.include_router(visitor_ws.router)
     app.include_router(agent_ws.router)
+    http_static.mount(app)

@@ -144,7 +144,7 @@ def language_fallback_applies(
     """
     _require_aware(now, "now")
     waited_s = (now - conv.queued_at).total_seconds()
-    return waited_s >= language_fallback_s and not _present_speaker_exists(conv, agents)
+    return waited_s >= language_fallback_s
 
 
 def _base_eligible(agent: AgentView, conv: WaitingView, *, fallback: bool) -> bool:
@@ -244,7 +244,7 @@ def plan_assignments(
     _check_unique((a.id for a in agents), "agent")
     current = {a.id: a for a in agents}
     plan: list[Assignment] = []
-    for conv in reversed(queue_order(waiting)):
+    for conv in queue_order(waiting):
         if conv.offered_to is not None:
             continue
         snapshot = list(current.values())

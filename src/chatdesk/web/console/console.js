@@ -247,7 +247,7 @@
       S.live = true; S.tries = 0; setConn('Connected');
       if (f.agent) {
         S.me = { ...S.me, ...f.agent };
-        $('status-select').value = f.agent.status || 'offline';
+        $('status-select').value = $('status-select').dataset.confirmed = f.agent.status || 'offline';
         if ('auto_accept' in f.agent) $('auto-accept').checked = !!f.agent.auto_accept;
       }
       const live = new Set();
@@ -311,7 +311,7 @@
       refreshPending();
     },
     status(f) {
-      $('status-select').value = f.status;
+      $('status-select').value = $('status-select').dataset.confirmed = f.status;
       if (f.auto_accept != null) $('auto-accept').checked = !!f.auto_accept;
       if (f.reason && f.reason !== 'chosen') notice(f.reason === 'missed_offers' || f.reason === 'offers_expired'
         ? 'You were set to "' + f.status + '" after missed offers.' : 'Status: ' + f.status + ' (' + f.reason + ')');
@@ -663,14 +663,16 @@
     const o = S.overview, since = (Date.now() - S.overviewAt) / 1000;
     const cells = (...xs) => el('tr', {}, ...xs.map((x) => el('td', {}, x)));
     const emptyRow = (n, text) => el('tr', {}, el('td', { colspan: String(n), class: 'muted', text }));
-    $('sv-queue').replaceChildren(...o.queue.map((q) => cells(String(q.position), shortId(q.conversation_id), (q.lang || '').toUpperCase(), q.department || '—', fmtDuration(q.waiting_s + since), String(q.priority ?? '')) ));
-    if (!o.queue.length) $('sv-queue').append(emptyRow(6, 'Nobody is waiting.'));
+    $('sv-queue').replaceChildren(...o.queue.map((q) => cells(String(q.position ?? '—'), shortId(q.conversation_id),
+      (q.state || 'queued') + (q.escalated ? ', escalated' : ''), (q.lang || '').toUpperCase(), q.department || '—',
+      fmtDuration(q.waiting_s + since), String(q.priority ?? ''))));
+    if (!o.queue.length) $('sv-queue').append(emptyRow(7, 'Nobody is waiting.'));
     $('sv-agents').replaceChildren(...o.agents.map((a) => {
       const load = el('span', { class: 'load' }, el('meter', { min: '0', max: String(a.max_chats || 1), value: String(a.active_chats ?? 0), 'aria-label': a.name + ' load' }), ' ' + (a.active_chats ?? 0) + ' / ' + a.max_chats);
       return cells(a.name, a.role, el('span', { class: 'status-' + a.status, text: a.status }), a.connected ? 'yes' : 'no', load, (a.languages || []).join(', '));
     }));
     $('sv-convs').replaceChildren(...o.conversations.map((c) => cells(shortId(c.id), c.state, c.agent_name || '—', (c.lang || '').toUpperCase(),
-      c.waiting_s != null ? fmtDuration(c.waiting_s + since) : '—',
+      c.since_s != null ? fmtDuration(c.since_s + since) : '—',
       el('span', { class: 'row' },
         el('button', { type: 'button', text: 'Watch', 'aria-label': 'Watch conversation ' + shortId(c.id), onclick: () => send({ type: 'watch', conversation_id: c.id }) }),
         el('button', { type: 'button', text: 'Take over', 'aria-label': 'Take over conversation ' + shortId(c.id), onclick: () => send({ type: 'takeover', conversation_id: c.id }) })))));
