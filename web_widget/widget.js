@@ -240,7 +240,7 @@ border-radius:9px;background:#fff}
 .meta button{border:0;background:none;text-decoration:underline;padding:0;color:#b42318}
 .bar{padding:8px 12px;font-size:13px;border-top:1px solid #dde1e6;background:#fff}
 .err{background:#fdecea;color:#8a1c12}
-.more{padding:6px 12px;background:#fff}
+.more,.hr{padding:6px 12px;background:#fff}
 .more label{display:block;font-size:13px;margin:6px 0 2px}
 .more input,.more textarea,.cmp textarea{width:100%;border:1px solid #8c959f;border-radius:8px;padding:7px 9px;background:#fff}
 .more fieldset{border:0;padding:0;margin:0}.more legend{padding:0;font-weight:600}
@@ -294,7 +294,7 @@ border-radius:9px;background:#fff}
     h('button', { type: 'submit', class: 'go', i: 'send' }),
   ]);
   const panel = h('section', { class: 'panel', id: 'cd-panel', role: 'dialog', 'aria-labelledby': 'cd-title', hidden: true },
-    [header, log, h('div', { class: 'more' }, [humanBtn]), typingEl, statusEl, errEl, more, cmp]);
+    [header, log, h('div', { class: 'hr' }, [humanBtn]), typingEl, statusEl, errEl, more, cmp]);
   const humanRow = humanBtn.parentNode;
   const wrap = h('div', { class: 'w' + (opt.position === 'left' ? ' left' : ''), lang }, [launch, panel]);
   wrap.style.setProperty('--c', color);

@@ -37,6 +37,10 @@ def load_canned(path: Path | None) -> list[CannedReply]:
 def replies_for(replies: list[CannedReply], lang: str, default_lang: str) -> list[dict[str, str]]:
     out = []
     for reply in replies:
-        text = reply.text.get(lang) or reply.text.get(default_lang) or next(iter(reply.text.values()), "")
+        text = (
+            reply.text.get(lang)
+            or reply.text.get(default_lang)
+            or next(iter(reply.text.values()), "")
+        )
         out.append({"id": reply.id, "title": reply.title, "text": text})
     return out

@@ -17,17 +17,17 @@ import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk import __version__
 from chatdesk.config import Settings
 from chatdesk.errors import ChatdeskError, ConfigError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only by the commands that use a database
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("chatdesk")
 
@@ -148,6 +148,8 @@ def describe_error(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, UsageError | SettingsError):
         return str(exc)
+    from sqlalchemy.exc import SQLAlchemyError
+
     if isinstance(exc, SQLAlchemyError):
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return f"database error: {reason} (is the database reachable and upgraded?)"
@@ -258,12 +260,17 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from chatdesk.storage import db
 
     settings = load_settings()
-    db.upgrade_sync(settings.database_url)
+    try:
+        db.upgrade_sync(settings.database_url)
+    except OSError as exc:
+        raise _unreachable(settings, exc) from exc
     _out(f"ok: database schema is up to date ({_safe_url(settings.database_url)})")
     return 0
 
 
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -280,8 +287,14 @@ async def _with_session(
             await db.upgrade(engine)
         async with db.session_factory(engine)() as session:
             return await work(session)
+    except OSError as exc:  # refused connection, unknown host, unwritable SQLite directory
+        raise _unreachable(settings, exc) from exc
     finally:
         await engine.dispose()
+
+
+def _unreachable(settings: Settings, exc: OSError) -> ConfigError:
+    return ConfigError(f"cannot use the database {_safe_url(settings.database_url)}: {exc}")
 
 
 def read_new_password(stdin: TextIO) -> str:
@@ -396,7 +409,9 @@ def cmd_faq_validate(args: argparse.Namespace) -> int:
         _print_error(f"{len(exc.problems)} problem{plural} in the FAQ at {directory}")
         return 1
     files = sum(
-        1 for path in directory.rglob("*") if path.suffix.lower() in FAQ_SUFFIXES and path.is_file()
+        1
+        for path in directory.rglob("*")
+        if path.suffix.lower() in FAQ_SUFFIXES and path.is_file() and not path.name.startswith(".")
     )
     _out(f"ok: {len(faq.entries)} entries in {files} files")
     return 0

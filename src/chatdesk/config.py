@@ -13,10 +13,13 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from chatdesk.bot.engine import (
+    DEFAULT_ANSWER_THRESHOLD,
+    DEFAULT_MARGIN,
+    DEFAULT_SUGGEST_THRESHOLD,
+)
+
 SUPPORTED_LANGUAGES = ("en", "cs", "sk", "pl", "et", "lv")
-DEFAULT_ANSWER_THRESHOLD = 0.62
-DEFAULT_SUGGEST_THRESHOLD = 0.35
-DEFAULT_MARGIN = 0.06
 
 
 def _split_csv(value: object) -> object:
@@ -37,7 +40,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///chatdesk.db"
     redis_url: str | None = None
     faq_dir: Path | None = None
-    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(SUPPORTED_LANGUAGES))
+    languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(SUPPORTED_LANGUAGES)
+    )
     default_language: str = "en"
     secret_key: SecretStr | None = None
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -130,7 +135,7 @@ def normalize_database_url(url: str) -> str:
 
 
 def packaged_path(name: str) -> Path:
-    """Where ``faq/`` or ``web_widget/`` live: inside the wheel, or at the source checkout's root."""
+    """Where ``faq/`` or ``web_widget/`` live: inside the wheel, or at the checkout's root."""
     package_root = Path(__file__).resolve().parent
     installed = package_root / "_data" / name
     if installed.is_dir():

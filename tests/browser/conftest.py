@@ -10,13 +10,14 @@ tests skip with the reason (CI turns that skip into a failure). axe-core comes f
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.browser.pages import Tab, TabFactory
+from tests.browser.pages import HostSite, Tab, TabFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHATDESK_CHROMIUM", "/usr/bin/chromium"))
@@ -45,6 +46,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def database_url(sqlite_url: str) -> str:
     """Browser tests exercise the pages, not the storage backends: SQLite only."""
     return sqlite_url
+
+
+@pytest.fixture
+def host_site() -> Iterator[HostSite]:
+    with HostSite() as site:
+        yield site
+
+
+@pytest.fixture
+def server_env(server_env: dict[str, Any], host_site: HostSite) -> dict[str, Any]:
+    """The test host site may embed the widget, like a customer's site listed by the operator."""
+    return {**server_env, "allowed_origins": [host_site.origin]}
 
 
 @pytest.fixture

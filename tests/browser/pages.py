@@ -8,8 +8,10 @@ controls a person uses (Playwright's CSS locators reach into the widget's open s
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -125,24 +127,52 @@ class Console:
         await expect(self.page.locator("#messages .msg.pending")).to_have_count(0)
 
 
-async def open_host_page(tab: Tab, base_url: str, html: str, path: str = "/test-host.html") -> None:
-    """Show ``html`` as a page of the chatdesk server's own origin (so its socket is allowed).
+class HostSite:
+    """Another website on its own port (so another origin) that embeds the widget.
 
-    The page never exists on the server: Playwright answers the request itself.
+    Pages are registered with ``show(html)``; the widget on them loads from the chatdesk
+    server, exactly as on a customer's site, so the server must allow this origin.
     """
-    url = base_url + path
 
-    async def fulfil(route: Any) -> None:
-        await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+    def __init__(self) -> None:
+        self.pages: dict[str, bytes] = {}
+        site = self
 
-    await tab.context.route(url, fulfil)
-    await tab.page.goto(url)
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = site.pages.get(self.path.split("?")[0])
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body or b"not found")
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                """Quiet: the test output is for the tests."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def show(self, html: str) -> str:
+        """Publish ``html`` as a new page of this site; returns its URL."""
+        path = f"/page-{len(self.pages)}.html"
+        self.pages[path] = html.encode()
+        return self.origin + path
 
 
-def embed(**data: str) -> str:
-    """The embed tag with ``data-*`` options (``embed(lang="cs")``)."""
+def embed(server_url: str, **data: str) -> str:
+    """The embed tag for ``server_url`` with ``data-*`` options (``embed(url, lang="cs")``)."""
     attrs = "".join(f' data-{k}="{v}"' for k, v in data.items())
-    return f'<script src="/widget.js" data-chatdesk{attrs} async></script>'
+    return f'<script src="{server_url}/widget.js" data-chatdesk{attrs} async></script>'
 
 
 def visible_text(markdown: str) -> str:

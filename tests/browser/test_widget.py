@@ -8,11 +8,11 @@ from playwright.async_api import expect
 
 from tests.browser.pages import (
     WIDGET,
+    HostSite,
     TabFactory,
     Widget,
     embed,
     faq_answer,
-    open_host_page,
     visible_text,
 )
 from tests.conftest import DEMO_FAQ
@@ -36,7 +36,7 @@ async def test_czech_question_without_diacritics_gets_that_entrys_exact_answer(
 
 
 async def test_hostile_host_stylesheet_neither_hides_nor_restyles_the_widget(
-    live_server: LiveServer, tabs: TabFactory
+    live_server: LiveServer, tabs: TabFactory, host_site: HostSite
 ) -> None:
     hostile = (
         """<!doctype html><html><head><style>
@@ -48,11 +48,11 @@ async def test_hostile_host_stylesheet_neither_hides_nor_restyles_the_widget(
           transform: scale(3) !important; }
       html { font-size: 5px; }
     </style></head><body><h1>Hostile host</h1>"""
-        + embed(lang="en")
+        + embed(live_server.base_url, lang="en")
         + "</body></html>"
     )
     visitor = await tabs(name="visitor")
-    await open_host_page(visitor, live_server.base_url, hostile)
+    await visitor.page.goto(host_site.show(hostile))
     widget = Widget(visitor.page)
     await expect(widget.launcher).to_be_visible()
     box = await widget.launcher.bounding_box()
@@ -66,13 +66,13 @@ async def test_hostile_host_stylesheet_neither_hides_nor_restyles_the_widget(
 
 
 async def test_widget_adds_no_style_and_no_global_but_its_own_to_the_host_page(
-    live_server: LiveServer, tabs: TabFactory
+    live_server: LiveServer, tabs: TabFactory, host_site: HostSite
 ) -> None:
     plain = """<!doctype html><html><head><title>host</title></head><body>
       <p id="para">Host text</p><button id="btn">Host button</button><div id="box">box</div>
     </body></html>"""
     visitor = await tabs(name="visitor")
-    await open_host_page(visitor, live_server.base_url, plain)
+    await visitor.page.goto(host_site.show(plain))
     snapshot = """() => ({
       styles: ['para', 'btn', 'box', 'body'].map(id => {
         const el = id === 'body' ? document.body : document.getElementById(id);
@@ -87,8 +87,9 @@ async def test_widget_adds_no_style_and_no_global_but_its_own_to_the_host_page(
     )
     before = await visitor.page.evaluate(snapshot)
     await visitor.page.evaluate(
-        """() => { const s = document.createElement('script'); s.src = '/widget.js';
-                   s.dataset.chatdesk = ''; document.body.append(s); }"""
+        """src => { const s = document.createElement('script'); s.src = src;
+                   s.dataset.chatdesk = ''; document.body.append(s); }""",
+        f"{live_server.base_url}/widget.js",
     )
     await expect(Widget(visitor.page).launcher).to_be_visible()
     after = await visitor.page.evaluate(snapshot)
@@ -128,12 +129,11 @@ async def test_on_a_phone_the_open_panel_fills_the_screen(
 
 
 async def test_widget_works_from_the_keyboard_alone(
-    live_server: LiveServer, tabs: TabFactory
+    live_server: LiveServer, tabs: TabFactory, host_site: HostSite
 ) -> None:
     visitor = await tabs(name="visitor", locale="en-GB")
-    await open_host_page(
-        visitor, live_server.base_url, f"<!doctype html><title>kb</title><body>{embed()}</body>"
-    )
+    page_html = f"<!doctype html><title>kb</title><body>{embed(live_server.base_url)}</body>"
+    await visitor.page.goto(host_site.show(page_html))
     widget = Widget(visitor.page)
     page = visitor.page
     focused_id = (
@@ -156,7 +156,7 @@ async def test_widget_works_from_the_keyboard_alone(
 
 
 async def test_js_api_opens_switches_language_and_reports_events(
-    live_server: LiveServer, tabs: TabFactory
+    live_server: LiveServer, tabs: TabFactory, host_site: HostSite
 ) -> None:
     html = (
         "<!doctype html><title>api</title><body><script>"
@@ -164,10 +164,12 @@ async def test_js_api_opens_switches_language_and_reports_events(
         "addEventListener('chatdesk:ready', () => {"
         "  chatdesk.on('open', () => seen.push('open')).on('close', () => seen.push('close'));"
         "  chatdesk.on('message', m => seen.push('message:' + m.author)); });"
-        "</script>" + embed(color="#ffd500", position="left", title="Velora help") + "</body>"
+        "</script>"
+        + embed(live_server.base_url, color="#ffd500", position="left", title="Velora help")
+        + "</body>"
     )
     visitor = await tabs(name="visitor", locale="en-US")
-    await open_host_page(visitor, live_server.base_url, html)
+    await visitor.page.goto(host_site.show(html))
     widget = Widget(visitor.page)
     await expect(widget.launcher).to_have_attribute("aria-label", "Otwórz czat")
     launcher_box = await widget.launcher.bounding_box()

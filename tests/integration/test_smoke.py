@@ -26,7 +26,14 @@ async def test_visitor_asks_bot_then_gets_agent(live_server: LiveServer) -> None
     assert [m["seq"] for m in assigned["messages"]][:2] == [1, 2]
     joined = await client.expect("agent_joined")
     assert joined["agent_name"] == "Alice"
-    await console.send({"type": "message", "conversation_id": offer["conversation_id"], "client_id": "c1", "text": "Hello!"})
+    await console.send(
+        {
+            "type": "message",
+            "conversation_id": offer["conversation_id"],
+            "client_id": "c1",
+            "text": "Hello!",
+        }
+    )
     echoed = await console.expect("message", lambda f: f.get("client_id") == "c1")
     got = await client.expect("message", lambda f: f["author"] == "agent")
     assert got["id"] == echoed["id"]

@@ -73,7 +73,9 @@ async def visitor(
     ws_url: str, *, lang: str = "en", token: str | None = None, **hello: Any
 ) -> tuple[WsClient, dict[str, Any]]:
     client = await WsClient.connect(f"{ws_url}/ws/visitor")
-    await client.send({"type": "hello", "token": token, "lang": lang, "page_url": "http://shop.test/", **hello})
+    await client.send(
+        {"type": "hello", "token": token, "lang": lang, "page_url": "http://shop.test/", **hello}
+    )
     welcome = await client.expect("welcome")
     return client, welcome
 

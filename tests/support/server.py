@@ -165,7 +165,7 @@ async def spawn_server(
     full_env["CHATDESK_HOST"] = "127.0.0.1"
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220 - starting it is quick; waiting is async
             [sys.executable, "-m", "chatdesk", "serve"],
             env=full_env,
             stdout=log,
@@ -173,7 +173,14 @@ async def spawn_server(
             cwd=tmp_path,
         )
     base_url = f"http://127.0.0.1:{port}"
-    settings = Settings(_env_file=None, **{k[9:].lower(): v for k, v in full_env.items() if k.startswith("CHATDESK_") and not k.startswith("CHATDESK_TEST")})  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,
+        **{
+            k[9:].lower(): v
+            for k, v in full_env.items()
+            if k.startswith("CHATDESK_") and not k.startswith("CHATDESK_TEST")
+        },
+    )  # type: ignore[call-arg]
     async with asyncio.timeout(STARTUP_TIMEOUT_S), httpx.AsyncClient() as client:
         while True:
             if process.poll() is not None:

@@ -74,20 +74,14 @@ FLUSH_ON_CLOSE_S: Final = 1.0  # shutdown must not hang on a slow Redis; drops a
 STOP_GRACE_S: Final = 1.0  # see _stop(): re-cancel a task whose cancellation was swallowed
 
 
-def _raise_if_cancelling() -> None:
-    """Re-raise a cancellation that redis-py swallowed.
-
-    On Python < 3.12, ``asyncio.wait_for`` (used by redis-py around socket writes) can
-    swallow a cancellation that races with the inner operation completing; our loops check
-    after each Redis call so ``close()`` is not ignored.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 async def _stop(task: asyncio.Task[None]) -> None:
-    """Cancel ``task`` and wait for it, cancelling again if a cancellation got swallowed."""
+    """Cancel ``task`` and wait for it, cancelling again if a cancellation got swallowed.
+
+    On Python < 3.12, ``asyncio.wait_for`` (used by redis-py around socket I/O) can swallow
+    a cancellation that races with the operation completing. (``Task.cancelling()`` is no
+    help there: 3.11's TaskGroup leaves it raised after a child failure.) Our loops also
+    stop at their next turn once ``close()`` has set the closing flag.
+    """
     while not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=STOP_GRACE_S)
@@ -151,6 +145,7 @@ class RedisBroker:
         self._active: set[str] = set()  # topics SUBSCRIBEd on the current connection
         self._acks: dict[str, deque[asyncio.Future[None]]] = {}  # pending confirmations
         self._last_rx = 0.0
+        self._generation = 0  # +1 per subscriber (re)connect; the writer follows it
 
         self._outbox: deque[tuple[bytes, bytes]] = deque()
         self._outbox_ready = asyncio.Event()
@@ -163,6 +158,7 @@ class RedisBroker:
         self._unhealthy_event = asyncio.Event()
         self._unhealthy_event.set()
         self._gap_on_connect = False
+        self._closing = False
         self._listener: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
 
@@ -221,6 +217,7 @@ class RedisBroker:
     async def close(self) -> None:
         await self._hub.close()
         await self._flush_outbox()
+        self._closing = True
         for task in (self._listener, self._writer):
             if task is not None:
                 await _stop(task)
@@ -256,6 +253,11 @@ class RedisBroker:
         self._outbox_ready.set()
         self._writer_idle.clear()
 
+    def _stop_if_closing(self) -> None:
+        """End a background loop at its next turn once ``close()`` began (see ``_stop``)."""
+        if self._closing:
+            raise asyncio.CancelledError
+
     def _drop(self, count: int, reason: str) -> None:
         self._dropped += count
         if not self._drop_logged:
@@ -264,9 +266,10 @@ class RedisBroker:
 
     async def _write_forever(self) -> None:
         conn: AbstractConnection | None = None
+        conn_generation = -1
         try:
             while True:
-                _raise_if_cancelling()
+                self._stop_if_closing()
                 while not self._outbox:
                     self._outbox_ready.clear()
                     self._writer_idle.set()
@@ -274,7 +277,13 @@ class RedisBroker:
                 count = min(len(self._outbox), MAX_PIPELINE)
                 batch = [self._outbox.popleft() for _ in range(count)]
                 try:
+                    if conn is not None and conn_generation != self._generation:
+                        # Redis was lost since this connection was made: it is stale (a
+                        # restarted server never saw it), and a retry could duplicate.
+                        await conn.disconnect(nowait=True)
+                        conn = None
                     if conn is None:
+                        conn_generation = self._generation
                         conn = self._new_connection()
                         await conn.connect()  # type: ignore[no-untyped-call]
                     commands = [("PUBLISH", channel, data) for channel, data in batch]
@@ -282,7 +291,7 @@ class RedisBroker:
                     for _ in batch:
                         await conn.read_response()
                 except (RedisError, OSError, EOFError) as exc:
-                    _raise_if_cancelling()
+                    self._stop_if_closing()
                     self._drop(len(batch), f"write failed: {exc}")
                     self._publish_failed = True
                     self._update_health()
@@ -398,11 +407,12 @@ class RedisBroker:
         lost_at: float | None = None
         loop = asyncio.get_running_loop()
         while True:
-            _raise_if_cancelling()
+            self._stop_if_closing()
             conn = self._new_connection()
             error: BaseException | None = None
             try:
                 await conn.connect()  # type: ignore[no-untyped-call]
+                self._generation += 1
                 attempt = 0
                 if lost_at is not None:
                     self._reconnects += 1
@@ -458,7 +468,7 @@ class RedisBroker:
         loop = asyncio.get_running_loop()
         while True:
             reply = await conn.read_response(timeout=math.inf)
-            _raise_if_cancelling()
+            self._stop_if_closing()
             self._last_rx = loop.time()
             if not isinstance(reply, list) or not reply:
                 continue
@@ -497,7 +507,7 @@ class RedisBroker:
                 raise RedisConnectionError(f"no reply from redis for {silent_s:.1f} s")
             async with self._write_lock:
                 await conn.send_command("PING", check_health=False)
-            _raise_if_cancelling()
+            self._stop_if_closing()
 
     def _set_connected(self, connected: bool) -> None:
         self._connected = connected

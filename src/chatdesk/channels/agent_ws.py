@@ -101,7 +101,9 @@ class AgentSession:
             )
         finally:
             runtime.hub.remove_agent(self.link)
-            await runtime.liveness.disconnected(agent_key(self.agent.id), conn_id=self.connection.id)
+            await runtime.liveness.disconnected(
+                agent_key(self.agent.id), conn_id=self.connection.id
+            )
             await self.router.agent_disconnected(self.agent.id)
 
     async def _welcome(self, resume: dict[str, int]) -> None:
@@ -246,10 +248,16 @@ class AgentSession:
         if frame.status == "online":
             values["expired_offers_in_row"] = 0
         async with self.service.sessions() as session, session.begin():
-            await session.execute(update(t.Agent).where(t.Agent.id == self.agent.id).values(**values))
+            await session.execute(
+                update(t.Agent).where(t.Agent.id == self.agent.id).values(**values)
+            )
         await self.runtime.hub.publish_frame(
-            {"type": "status", "status": frame.status, "reason": "chosen",
-             "auto_accept": frame.auto_accept},
+            {
+                "type": "status",
+                "status": frame.status,
+                "reason": "chosen",
+                "auto_accept": frame.auto_accept,
+            },
             agent_id=self.agent.id,
         )
         self.router.wake()
@@ -257,15 +265,23 @@ class AgentSession:
 
     async def _typing(self, frame: f.AgentTyping) -> None:
         now = time.monotonic()
-        if frame.on and now - self.last_typing.get(frame.conversation_id, 0) < TYPING_MIN_INTERVAL_S:
+        if (
+            frame.on
+            and now - self.last_typing.get(frame.conversation_id, 0) < TYPING_MIN_INTERVAL_S
+        ):
             return
         self.last_typing[frame.conversation_id] = now
         conversation = await self.service.get(frame.conversation_id)
         if conversation.agent_id != self.agent.id:
             raise IllegalStateError("you are not assigned to this conversation")
         await self.runtime.hub.publish_frame(
-            {"type": "typing", "conversation_id": conversation.id, "author": "agent",
-             "author_name": self.agent.name, "on": frame.on},
+            {
+                "type": "typing",
+                "conversation_id": conversation.id,
+                "author": "agent",
+                "author_name": self.agent.name,
+                "on": frame.on,
+            },
             visitor_id=conversation.visitor_id,
             conversation_id=conversation.id,
             watchers_of=conversation.id,

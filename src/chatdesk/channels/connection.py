@@ -76,6 +76,7 @@ class Connection:
     def begin_close(self, code: int, reason: str = "") -> None:
         """Ask the writer to close the socket after nothing else (used from any task)."""
         if self.close_code is None:
+            log.debug("closing connection %s with %d: %s", self.id, code, reason)
             self.close_code = code
             self._drain()
             with contextlib.suppress(asyncio.QueueFull):

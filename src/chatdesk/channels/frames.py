@@ -176,7 +176,17 @@ AgentFrame = Annotated[
 _VISITOR = TypeAdapter[Any](VisitorFrame)
 _AGENT = TypeAdapter[Any](AgentFrame)
 VISITOR_TYPES = frozenset(
-    {"hello", "message", "typing", "handoff", "choose", "feedback", "leave_message", "rating", "close"}
+    {
+        "hello",
+        "message",
+        "typing",
+        "handoff",
+        "choose",
+        "feedback",
+        "leave_message",
+        "rating",
+        "close",
+    }
 )
 AGENT_TYPES = frozenset(
     {

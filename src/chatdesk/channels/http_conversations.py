@@ -31,10 +31,15 @@ async def conversation_detail(
         if conversation is None:
             raise NotFoundError("no such conversation")
         supervisor = agent.role in ("supervisor", "admin")
-        if not supervisor and conversation.agent_id != agent.id and conversation.state not in (
-            State.PENDING,
-            State.OFFERED,
-            State.QUEUED,
+        if (
+            not supervisor
+            and conversation.agent_id != agent.id
+            and conversation.state
+            not in (
+                State.PENDING,
+                State.OFFERED,
+                State.QUEUED,
+            )
         ):
             raise ForbiddenError("this conversation is not yours")
         messages = await repo.messages_after(session, conversation_id, 0, include_notes=True)
@@ -130,7 +135,9 @@ async def overview(runtime: RuntimeDep, _supervisor: SupervisorAgent) -> dict[st
         views, rows = await runtime.router.agent_views(session, now)
         waiting = await repo.conversations_in_states(session, WAITING_STATES)
         assigned = await repo.conversations_in_states(session, (State.ASSIGNED,))
-    estimates = runtime.router.overview_estimates(waiting, views, await runtime.router.handle_time())
+    estimates = runtime.router.overview_estimates(
+        waiting, views, await runtime.router.handle_time()
+    )
     names = {row_id: row.name for row_id, row in rows.items()}
     return {
         "queue": [

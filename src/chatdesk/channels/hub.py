@@ -257,7 +257,9 @@ class Hub:
                 position, eta = entry
                 if (position, eta) != (link.position, link.eta):
                     link.position, link.eta = position, eta
-                    link.connection.send({"type": "queued", "position": position, "eta_seconds": eta})
+                    link.connection.send(
+                        {"type": "queued", "position": position, "eta_seconds": eta}
+                    )
         snapshot = (int(payload["n"]), int(payload["o"]))
         self.queue_waiting = snapshot
         for agent_links in self.agents.values():

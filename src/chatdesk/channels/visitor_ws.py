@@ -204,7 +204,6 @@ class VisitorSession:
             conversation=conversation,
             client_id=frame.client_id,
             text=frame.text,
-            lang_hint=self.lang,
         )
         self.connection.deliver(stored, ack=True)
         if conversation.state == State.BOT and stored.client_id == frame.client_id:

@@ -68,7 +68,7 @@ _TRANSITIONS: dict[Action, dict[State, State]] = {
     Action.TAKEOVER: {State.ASSIGNED: State.ASSIGNED, State.QUEUED: State.ASSIGNED},
     Action.HANDBACK: {State.ASSIGNED: State.BOT},
     Action.DEQUEUE: {State.QUEUED: State.CLOSED, State.OFFERED: State.CLOSED},
-    Action.CLOSE: {state: State.CLOSED for state in OPEN_STATES},
+    Action.CLOSE: dict.fromkeys(OPEN_STATES, State.CLOSED),
 }
 
 EVENT_NAMES: dict[Action, str] = {

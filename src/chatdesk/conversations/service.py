@@ -68,9 +68,7 @@ class ConversationService:
         if not stripped:
             raise BadRequestError("text must not be empty")
         if len(text) > self.settings.max_message_chars:
-            raise TooLargeError(
-                f"text is longer than {self.settings.max_message_chars} characters"
-            )
+            raise TooLargeError(f"text is longer than {self.settings.max_message_chars} characters")
         return stripped
 
     async def get(self, conversation_id: str) -> ConversationView:
@@ -231,7 +229,6 @@ class ConversationService:
         conversation: ConversationView,
         client_id: str,
         text: str,
-        lang_hint: str | None,
     ) -> StoredMessage:
         """Store the visitor's message (the acknowledgement), then let the owner answer."""
         text = self.check_text(text)
@@ -360,7 +357,9 @@ class ConversationService:
             )
         )
 
-    async def feedback(self, *, conversation: ConversationView, message_id: str, helpful: bool) -> None:
+    async def feedback(
+        self, *, conversation: ConversationView, message_id: str, helpful: bool
+    ) -> None:
         """'Did this help?': an unhelpful answer is recorded for the admins."""
         async with self.sessions() as session, session.begin():
             message = await repo.set_helpful(
@@ -528,7 +527,9 @@ class ConversationService:
         async with self.sessions() as session, session.begin():
             await session.execute(
                 update(t.BotMiss)
-                .where(t.BotMiss.conversation_id == conversation_id, t.BotMiss.agent_reply.is_(None))
+                .where(
+                    t.BotMiss.conversation_id == conversation_id, t.BotMiss.agent_reply.is_(None)
+                )
                 .values(agent_reply=text)
             )
 

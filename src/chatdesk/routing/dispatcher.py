@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -323,7 +324,10 @@ class Router:
                 action = Action.TAKE
                 if await repo.load_for_agent(session, agent_id) >= agent.max_chats:
                     raise IllegalStateError("you are at capacity")
-            elif conversation.state == State.QUEUED and conversation.offered_to is None:
+            elif conversation.state in (State.QUEUED, State.CLOSED) or (
+                conversation.state == State.ASSIGNED and conversation.agent_id != agent_id
+            ):
+                # A late answer to an offer that expired, moved on or was taken meanwhile.
                 raise OfferExpiredError("this offer expired")
             else:
                 raise IllegalStateError(f"conversation is {conversation.state.value}")
@@ -361,7 +365,7 @@ class Router:
         await self._after_change()
 
     async def decline(self, conversation_id: str, *, agent_id: str) -> None:
-        result = await self.service.apply(
+        await self.service.apply(
             conversation_id,
             Action.DECLINE,
             actor=agent_key(agent_id),
@@ -465,9 +469,7 @@ class Router:
             )
         for agent_id in gone:
             async with self.sessions() as session:
-                owned = await repo.agent_conversations(
-                    session, agent_id, states=(State.ASSIGNED,)
-                )
+                owned = await repo.agent_conversations(session, agent_id, states=(State.ASSIGNED,))
                 offered = [
                     c
                     for c in await repo.conversations_in_states(session, (State.OFFERED,))
@@ -710,7 +712,11 @@ class Router:
         )
         await self.hub.publish_unassigned(conversation_id, agent.id)
         await self.hub.publish_frame(
-            {"type": "transferred", "conversation_id": conversation_id, "to_department": to_department},
+            {
+                "type": "transferred",
+                "conversation_id": conversation_id,
+                "to_department": to_department,
+            },
             agent_id=agent.id,
         )
         await self._send_position(result.after)
@@ -885,4 +891,3 @@ def _visitor_gone_before(cutoff: datetime) -> Callable[[ConversationView], None]
             raise IllegalStateError("visitor is back")
 
     return check
-

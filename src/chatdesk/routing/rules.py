@@ -144,7 +144,7 @@ def language_fallback_applies(
     """
     _require_aware(now, "now")
     waited_s = (now - conv.queued_at).total_seconds()
-    return waited_s >= language_fallback_s
+    return waited_s >= language_fallback_s and not _present_speaker_exists(conv, agents)
 
 
 def _base_eligible(agent: AgentView, conv: WaitingView, *, fallback: bool) -> bool:

@@ -288,7 +288,9 @@ async def record_event(
     )
 
 
-async def events_of(session: AsyncSession, conversation_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+async def events_of(
+    session: AsyncSession, conversation_id: str
+) -> list[tuple[str, str, dict[str, Any]]]:
     result = await session.execute(
         select(t.ConversationEvent)
         .where(t.ConversationEvent.conversation_id == conversation_id)

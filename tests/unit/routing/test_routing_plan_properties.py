@@ -30,7 +30,8 @@ AGENT_IDS = tuple(f"a{i}" for i in range(5))
 
 @st.composite
 def agents_st(draw: st.DrawFn, *, crowded: bool) -> list[AgentView]:
-    """Agents; ``crowded`` makes everyone online and able to serve, so choices compete."""
+    """Agents; ``crowded`` makes everyone online, mostly free and able to serve everything,
+    so that choices (exclusions, tie-breaks) actually compete."""
     ids = draw(st.lists(st.sampled_from(AGENT_IDS), unique=True, max_size=len(AGENT_IDS)))
     result = []
     statuses = ["online"] if crowded else ["online", "online", "away", "offline"]
@@ -47,9 +48,9 @@ def agents_st(draw: st.DrawFn, *, crowded: bool) -> list[AgentView]:
                 departments=frozenset(DEPTS)
                 if crowded
                 else draw(st.frozensets(st.sampled_from(DEPTS))),
-                max_chats=draw(st.integers(0, 3)),
-                active_chats=draw(st.integers(0, 3)),
-                pending_offers=draw(st.integers(0, 2)),
+                max_chats=draw(st.integers(1 if crowded else 0, 3)),
+                active_chats=draw(st.integers(0, 1 if crowded else 3)),
+                pending_offers=0 if crowded else draw(st.integers(0, 2)),
                 last_assigned_at=None if last is None else NOW - timedelta(seconds=last),
             )
         )
