@@ -14,7 +14,9 @@
   const WS_URL = origin.replace(/^http/, 'ws') + '/ws/visitor';
   const KEY = 'chatdesk:' + origin; // one visitor per chatdesk server, shared by all pages of the site
   const BACKOFF_MS = 500, BACKOFF_MAX_MS = 15000; // doubled per failed attempt, full jitter on top
-  const TYPING_IDLE_MS = 2500, TYPING_SHOW_MS = 8000; // an agent's lost "off" must not stick
+  // Typing: "off" after 2.5 s idle; "on" repeated every 3 s while typing, because the other
+  // side hides the indicator after 8 s without news (a lost "off" must not stick).
+  const TYPING_IDLE_MS = 2500, TYPING_REFRESH_MS = 3000, TYPING_SHOW_MS = 8000;
 
   const T = {
     en: {
@@ -303,7 +305,7 @@ border-radius:9px;background:#fff}
 
   // ---- Rendering state.
   let ws = null, live = false, tries = 0, timer = 0, fresh = true, state = null, online = null;
-  let agentName = '', typingTimer = 0, sentTyping = false, idleTimer = 0;
+  let agentName = '', typingTimer = 0, sentTyping = 0, idleTimer = 0;
   let seen = {}, pending = {};
   const handlers = {};
 
@@ -374,7 +376,11 @@ border-radius:9px;background:#fff}
       if (m.author === 'bot' && m.suggestions && m.suggestions.length) {
         const box = h('div', { class: 'sg', role: 'group', 'aria-label': t('sugg') }, [h('p', { class: 'n', i: 'sugg', text: t('sugg') })]);
         for (const s of m.suggestions) {
-          box.append(h('button', { type: 'button', text: s.question, onclick: () => send({ type: 'choose', entry_id: s.entry_id }) }));
+          box.append(h('button', { type: 'button', text: s.question, onclick: () => {
+            send({ type: 'choose', entry_id: s.entry_id });
+            for (const b of box.querySelectorAll('button')) b.disabled = true; // one choice per question
+            input.focus();
+          } }));
         }
         row.append(box);
       }
@@ -528,14 +534,14 @@ border-radius:9px;background:#fff}
     showPending(o);
     if (live) sendOut(o); else connect();
   });
-  const stopTyping = () => { clearTimeout(idleTimer); if (sentTyping) { sentTyping = false; send({ type: 'typing', on: false }); } };
+  const stopTyping = () => { clearTimeout(idleTimer); if (sentTyping) { sentTyping = 0; send({ type: 'typing', on: false }); } };
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); cmp.requestSubmit(); }
   });
   input.addEventListener('input', () => {
     input.style.height = 'auto'; input.style.height = input.scrollHeight + 2 + 'px';
     if (!['queued', 'offered', 'assigned'].includes(state)) return;
-    if (!sentTyping) { sentTyping = true; send({ type: 'typing', on: true }); }
+    if (Date.now() - sentTyping > TYPING_REFRESH_MS) { sentTyping = Date.now(); send({ type: 'typing', on: true }); }
     clearTimeout(idleTimer); idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
   });
   panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') { api.close(); launch.focus(); } });

@@ -191,13 +191,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(**flags)
     check_serve_settings(settings)
     log_config = logging_config(settings.log_level)
+    from chatdesk.server import uvicorn_options
+
+    # The same uvicorn settings as the test servers: sansio websockets, no deflate, pings
+    # every half heartbeat, the frame size limit (1009), proxy headers, graceful shutdown.
     common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
+        **uvicorn_options(settings),
         "log_config": log_config,
-        "ws_per_message_deflate": False,  # deflate triples memory per connection
-        "proxy_headers": True,
-        "lifespan": "on",
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
     import uvicorn

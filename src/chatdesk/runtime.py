@@ -112,24 +112,32 @@ class Runtime:
         self.tasks.append(asyncio.create_task(coroutine, name=name))
 
     async def _on_gap(self) -> None:
+        # Redis may have come back empty: re-register this process's sockets now rather than
+        # at the next heartbeat, so other processes' presence sweeps do not see them gone.
+        await self._register_sockets()
         self.hub.resync_all()
+        await self.hub.publish_resync()  # others missed what this process could not publish
+
+    async def _register_sockets(self) -> None:
+        """Mark every socket of this process alive in the liveness store (TTL = 3 heartbeats)."""
+        ttl_s = self.settings.heartbeat_s * 3
+        for visitor_id, links in list(self.hub.visitors.items()):
+            for link in list(links):
+                await self.liveness.connected(
+                    visitor_key(visitor_id), conn_id=link.connection.id, ttl_s=ttl_s
+                )
+        for agent_id, agent_links in list(self.hub.agents.items()):
+            for agent_link in list(agent_links):
+                await self.liveness.connected(
+                    agent_key(agent_id), conn_id=agent_link.connection.id, ttl_s=ttl_s
+                )
 
     async def _refresh_liveness(self) -> None:
-        """Keep this process's sockets alive in the liveness store (TTL = 3 heartbeats)."""
-        ttl_s = self.settings.heartbeat_s * 3
+        """Keep this process's sockets alive in the liveness store, every heartbeat."""
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
             try:
-                for visitor_id, links in list(self.hub.visitors.items()):
-                    for link in list(links):
-                        await self.liveness.connected(
-                            visitor_key(visitor_id), conn_id=link.connection.id, ttl_s=ttl_s
-                        )
-                for agent_id, agent_links in list(self.hub.agents.items()):
-                    for agent_link in list(agent_links):
-                        await self.liveness.connected(
-                            agent_key(agent_id), conn_id=agent_link.connection.id, ttl_s=ttl_s
-                        )
+                await self._register_sockets()
             except asyncio.CancelledError:
                 raise
             except Exception:

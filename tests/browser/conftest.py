@@ -36,9 +36,8 @@ CHROMIUM_ARGS = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in this directory that drives a browser carries the ``browser`` marker."""
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()) and Path(str(item.fspath)).is_relative_to(
-            Path(__file__).parent
-        ):
+        here = Path(__file__).parent
+        if "browser" in getattr(item, "fixturenames", ()) and item.path.is_relative_to(here):
             item.add_marker(pytest.mark.browser)
 
 
@@ -95,7 +94,7 @@ async def tabs(browser: Browser) -> AsyncIterator[TabFactory]:
     """
     opened: list[Tab] = []
 
-    async def open_tab(**context_options: object) -> Tab:
+    async def open_tab(**context_options: Any) -> Tab:
         tab = await Tab.open(browser, **context_options)
         opened.append(tab)
         return tab

@@ -21,6 +21,23 @@ from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page,
 PASSWORD = "correct horse battery"
 WIDGET = "chatdesk-widget"
 
+BLOCKABLE_SOCKETS = """
+(() => {
+  // Lets a test cut the widget's connection and refuse new ones, like a dead network would.
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.__blocked = false;
+  function Blockable(url, protocols) {
+    const ws = new Native(window.__blocked ? 'ws://127.0.0.1:9/blocked' : url, protocols);
+    window.__sockets.push(ws);
+    return ws;
+  }
+  Blockable.prototype = Native.prototype;
+  Object.assign(Blockable, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  window.WebSocket = Blockable;
+})();
+"""
+
 
 @dataclass
 class Tab:
@@ -146,7 +163,7 @@ class HostSite:
                 self.end_headers()
                 self.wfile.write(body or b"not found")
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the test output is for the tests."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -191,3 +208,12 @@ def faq_answer(faq_dir: Path, entry_id: str, lang: str) -> str:
             if entry["id"] == entry_id:
                 return str(entry["answer"][lang])
     raise LookupError(f"no FAQ entry {entry_id!r} under {faq_dir}")
+
+
+def faq_entry_with_question(faq_dir: Path, question: str, lang: str) -> str:
+    """The id of the FAQ entry that has ``question`` among its phrasings in ``lang``."""
+    for path in sorted(faq_dir.rglob("*.y*ml")):
+        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entries", []):
+            if question in entry["questions"].get(lang, []):
+                return str(entry["id"])
+    raise LookupError(f"no FAQ entry asks {question!r} in {lang}")

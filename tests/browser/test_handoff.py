@@ -10,7 +10,14 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser.pages import Console, TabFactory, Widget, faq_answer, visible_text
+from tests.browser.pages import (
+    BLOCKABLE_SOCKETS,
+    Console,
+    TabFactory,
+    Widget,
+    faq_answer,
+    visible_text,
+)
 from tests.conftest import DEMO_FAQ
 from tests.support.server import LiveServer
 
@@ -56,7 +63,7 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
     await expect(visitor.header_status).to_have_text("Jsme online")
     await visitor.say("kolik stoji doprava")
     answer = visible_text(faq_answer(DEMO_FAQ, "shipping-cost", "cs"))
-    await expect(visitor.bubbles("bot").last).to_have_text(answer)
+    await expect(visitor.bubbles("bot").last).to_have_text(answer, use_inner_text=True)
 
     # ... then asks for a person; Jana is offered the chat, with sound and a title flash.
     await visitor.q(".pill").click()
@@ -68,7 +75,7 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
     await expect(visitor.q(".pill")).to_be_hidden()
 
     # Jana sees the bot's part with its FAQ score, and the visitor's context.
-    await expect(jana.messages("bot").last).to_have_text(answer)
+    await expect(jana.messages("bot").last).to_have_text(answer, use_inner_text=True)
     await expect(jana.page.locator("#messages .faq-meta").last).to_contain_text("shipping-cost")
     await expect(jana.page.locator("#context-list")).to_contain_text("CS")
     await expect(jana.page.locator("#context-list")).to_contain_text("/demo")
@@ -102,7 +109,7 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
     await visitor_tab.page.reload()
     await expect(visitor.panel).to_be_visible()
     await expect(visitor.header_status).to_have_text("Konzultant: Jana Nováková")
-    await expect(visitor.bubbles("bot").first).to_have_text(answer)
+    await expect(visitor.bubbles("bot").first).to_have_text(answer, use_inner_text=True)
     await expect(visitor.bubbles("agent")).to_have_text(["Dobrý den, s čím vám mohu pomoci?", XSS])
     await expect(visitor.bubbles("visitor")).to_have_text(
         ["kolik stoji doprava", "Chtel bych vratit kolo", XSS]
@@ -246,3 +253,76 @@ async def test_unread_badge_counts_replies_while_the_panel_is_closed(
     # The visitor's reply shows in Jana's list as unread while she looks at nothing else.
     await visitor.say("The Urbo E 500")
     await expect(jana.messages("visitor").last).to_have_text("The Urbo E 500")
+
+
+async def test_visitor_ends_the_chat_rates_it_and_starts_a_new_one(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    base = live_server.base_url
+    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
+    jana = Console((await tabs(name="jana")).page, base)
+    await jana.login("jana@velora.example")
+    await jana.set_status("online")
+    visitor_tab = await tabs(name="visitor", locale="lv-LV")
+    await visitor_tab.page.goto(f"{base}/demo")
+    visitor = Widget(visitor_tab.page)
+    await visitor.open()
+    await visitor.say("Sveiki, man ir jautājums")
+    await visitor.q(".pill").click()
+    await jana.accept_offer()
+    await expect(visitor.header_status).to_have_text("Konsultants: Jana Nováková")
+    await visitor.q("header button").filter(has_text="Beigt sarunu").click()
+    await expect(visitor.q(".more legend")).to_have_text("Kā vērtē sarunu?")
+    await expect(visitor.input).to_be_hidden()
+    await expect(jana.page.locator("#conv-state")).to_have_text("closed")
+    await visitor.q(".stars label[for=cd-s4]").click()
+    await visitor.q("#cd-comment").fill("Ātri un laipni")
+    await visitor.q(".more button.go").click()
+    await expect(visitor.q(".more")).to_contain_text("Paldies par vērtējumu!")
+
+    # The rating form does not come back on reload; a new chat starts with the next message.
+    await visitor_tab.page.reload()
+    await expect(visitor.q(".more")).to_contain_text("Paldies par vērtējumu!")
+    await visitor.q(".more button").filter(has_text="Sākt jaunu sarunu").click()
+    await expect(visitor.q(".m")).to_have_count(0)
+    await visitor.say("Cik maksā piegāde?")
+    await expect(visitor.bubbles("bot")).to_have_count(1)
+    await expect(visitor.bubbles("visitor")).to_have_text(["Cik maksā piegāde?"])
+    await expect(visitor.q(".pill")).to_be_visible()
+
+
+async def test_after_a_network_drop_both_sides_see_every_message_exactly_once(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    base = live_server.base_url
+    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
+    jana = Console((await tabs(name="jana")).page, base)
+    await jana.login("jana@velora.example")
+    await jana.set_status("online")
+    visitor_tab = await tabs(name="visitor", locale="en-US")
+    await visitor_tab.context.add_init_script(BLOCKABLE_SOCKETS)
+    await visitor_tab.page.goto(f"{base}/demo")
+    visitor = Widget(visitor_tab.page)
+    await visitor.open()
+    await visitor.say("Hello, my e-bike battery is dead")
+    await visitor.q(".pill").click()
+    await jana.accept_offer()
+    await expect(visitor.header_status).to_have_text("Chatting with Jana Nováková")
+
+    await visitor_tab.page.evaluate(
+        "() => { window.__blocked = true; window.__sockets.forEach(s => s.close()); }"
+    )
+    await expect(visitor.q(".bar[role=status]").last).to_contain_text("Reconnecting")
+    await jana.say("Which model is it?")
+    await jana.say("And how old is the battery?")
+    await visitor.input.fill("It is an Urbo E 500")
+    await visitor.input.press("Enter")
+    await visitor_tab.page.evaluate("() => { window.__blocked = false; }")
+
+    await expect(visitor.q(".m.visitor .meta")).to_have_count(0, timeout=30_000)
+    await expect(visitor.bubbles("agent")).to_have_text(
+        ["Which model is it?", "And how old is the battery?"]
+    )
+    await expect(jana.messages("visitor")).to_have_text(
+        ["Hello, my e-bike battery is dead", "It is an Urbo E 500"]
+    )

@@ -7,12 +7,14 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.browser.pages import (
+    BLOCKABLE_SOCKETS,
     WIDGET,
     HostSite,
     TabFactory,
     Widget,
     embed,
     faq_answer,
+    faq_entry_with_question,
     visible_text,
 )
 from tests.conftest import DEMO_FAQ
@@ -31,7 +33,7 @@ async def test_czech_question_without_diacritics_gets_that_entrys_exact_answer(
     await widget.say("kolik stoji doprava")
     expected = visible_text(faq_answer(DEMO_FAQ, "shipping-cost", "cs"))
     answer = widget.bubbles("bot").last
-    await expect(answer).to_have_text(expected)
+    await expect(answer).to_have_text(expected, use_inner_text=True)
     await expect(widget.q(".m.bot .fb")).to_contain_text("Pomohlo vám to?")
 
 
@@ -192,24 +194,6 @@ async def test_js_api_opens_switches_language_and_reports_events(
     assert "message:visitor" in seen and "message:bot" in seen
 
 
-BLOCKABLE_SOCKETS = """
-(() => {
-  // Lets a test cut the widget's connection and refuse new ones, like a dead network would.
-  const Native = window.WebSocket;
-  window.__sockets = [];
-  window.__blocked = false;
-  function Blockable(url, protocols) {
-    const ws = new Native(window.__blocked ? 'ws://127.0.0.1:9/blocked' : url, protocols);
-    window.__sockets.push(ws);
-    return ws;
-  }
-  Blockable.prototype = Native.prototype;
-  Object.assign(Blockable, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-  window.WebSocket = Blockable;
-})();
-"""
-
-
 async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
@@ -235,5 +219,59 @@ async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
     # The server's history agrees: each was stored once, in the order typed.
     await visitor.page.reload()
     await expect(widget.panel).to_be_visible()
-    texts = await widget.bubbles("visitor").all_inner_texts()
-    assert texts == ["hello there", "first while offline", "second while offline"]
+    await expect(widget.bubbles("visitor")).to_have_text(
+        ["hello there", "first while offline", "second while offline"]
+    )
+
+
+async def test_sending_too_fast_shows_a_gentle_notice_and_refused_messages_can_be_retried(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(name="visitor", locale="en-US")
+    await visitor.page.goto(f"{live_server.base_url}/demo")
+    widget = Widget(visitor.page)
+    await widget.open()
+    await widget.say("How much does shipping cost?")
+    await visitor.page.evaluate(
+        """() => {
+          const root = document.querySelector('chatdesk-widget').shadowRoot;
+          const input = root.getElementById('cd-in'), form = root.querySelector('form.cmp');
+          for (let i = 0; i < 60; i++) {
+            input.value = 'Shipping cost ' + i + '?';
+            form.requestSubmit();
+          }
+        }"""
+    )
+    await expect(widget.q(".err")).to_have_text(
+        "You're sending messages too fast. Please wait a moment."
+    )
+    refused = widget.q(".m.visitor").filter(has=visitor.page.locator(".meta button"))
+    await expect(refused.first).to_contain_text("Not sent.")
+    await expect(widget.q(".m.visitor .meta").filter(has_text="Sending…")).to_have_count(0)
+    before = await refused.count()
+    text = await refused.first.locator(".b").inner_text()
+    await visitor.page.wait_for_timeout(2000)  # the server's token bucket refills meanwhile
+    await refused.first.get_by_role("button", name="Retry").click()
+    await expect(refused).to_have_count(before - 1)
+    await expect(widget.bubbles("visitor").filter(has_text=text)).to_have_count(1)
+
+
+async def test_a_vague_question_offers_suggestions_and_choosing_one_answers_it(
+    live_server: LiveServer, tabs: TabFactory
+) -> None:
+    visitor = await tabs(name="visitor", locale="en-US")
+    await visitor.page.goto(f"{live_server.base_url}/demo")
+    widget = Widget(visitor.page)
+    await widget.open()
+    await widget.say("bike")
+    choices = widget.q(".sg button")
+    await expect(choices.first).to_be_visible()
+    question = await choices.first.inner_text()
+    entry_id = faq_entry_with_question(DEMO_FAQ, question, "en")
+    await choices.first.click()
+    await expect(choices.first).to_be_disabled()
+    expected = visible_text(faq_answer(DEMO_FAQ, entry_id, "en"))
+    await expect(widget.bubbles("bot").last).to_have_text(expected, use_inner_text=True)
+    await expect(widget.q(".m.bot").last.locator(".fb")).to_contain_text("Did this help?")
+    await widget.q(".m.bot").last.get_by_role("button", name="Yes").click()
+    await expect(widget.q(".m.bot").last.locator(".fb")).to_have_text("Thanks for your feedback!")

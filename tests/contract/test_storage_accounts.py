@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -100,7 +101,7 @@ async def test_email_differing_only_in_case_is_a_conflict(
     ],
 )
 async def test_invalid_agent_fields_are_refused_with_a_clear_message(
-    sessions: async_sessionmaker[AsyncSession], overrides: dict[str, object], message: str
+    sessions: async_sessionmaker[AsyncSession], overrides: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(BadRequestError, match=message):
         await _create(sessions, **overrides)

@@ -117,12 +117,16 @@ async def check_integrity(url: str) -> None:
         conversations = (await session.execute(select(t.Conversation))).scalars().all()
         for conversation in conversations:
             seqs = (
-                await session.execute(
-                    select(t.Message.seq)
-                    .where(t.Message.conversation_id == conversation.id)
-                    .order_by(t.Message.seq)
+                (
+                    await session.execute(
+                        select(t.Message.seq)
+                        .where(t.Message.conversation_id == conversation.id)
+                        .order_by(t.Message.seq)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             assert list(seqs) == list(range(1, conversation.last_seq + 1)), conversation.id
         duplicates = (
             await session.execute(
@@ -139,7 +143,7 @@ async def eventually(condition: Callable[[], bool], *, what: str) -> None:
     """Wait (bounded) until ``condition()`` holds; a hang guard, not a timing assertion."""
     try:
         async with asyncio.timeout(WAIT_S):
-            while not condition():
+            while not condition():  # noqa: ASYNC110 - server state has no event to await
                 await asyncio.sleep(POLL_S)
     except TimeoutError:
         raise AssertionError(f"never happened: {what}") from None
@@ -156,3 +160,8 @@ async def messages_until(
         got.append(frame)
         if last(frame):
             return got
+
+
+def has_client_id(client_id: str) -> Callable[[dict[str, Any]], bool]:
+    """A frame predicate: the message (or error) answering ``client_id``."""
+    return lambda frame: frame.get("client_id") == client_id

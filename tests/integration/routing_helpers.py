@@ -85,6 +85,7 @@ async def first_frame(
 
     The other consoles' waits are cancelled; frames they already read stay queued in them.
     """
+
     def matches(frame: dict[str, Any]) -> bool:
         return conversation_id is None or frame.get("conversation_id") == conversation_id
 
@@ -98,3 +99,9 @@ async def first_frame(
     await asyncio.gather(*pending, return_exceptions=True)
     winner = next(iter(done))
     return tasks[winner], winner.result()
+
+
+def forget_unread(*clients: WsClient) -> None:
+    """Drop frames read but not consumed yet, so the next ``expect`` sees only newer ones."""
+    for client in clients:
+        client._pending.clear()

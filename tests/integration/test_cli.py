@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -269,27 +270,24 @@ async def test_serve_with_two_workers_answers_on_postgres_and_redis(
         faq_dir=str(DEMO_FAQ),
     )
     assert run_cli(tmp_path, "db", "upgrade", env=env).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatdesk", "serve", "--workers", "2", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatdesk", "serve", "--workers", "2", "--port", str(port),
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(600):  # up to ~30 s for two workers to start
+        async with (
+            asyncio.timeout(CLI_TIMEOUT_S),
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        ):
+            while True:
+                assert process.returncode is None, "server exited"
                 try:
                     response = await client.get("/readyz")
+                    break
                 except httpx.TransportError:
-                    assert process.poll() is None, "server exited"
-                    import asyncio
-
-                    await asyncio.sleep(0.05)
-                    continue
-                break
-            assert response.status_code == 200
-            assert response.json()["database"] == "ok"
+                    await asyncio.sleep(0.05)  # the workers are still starting
+        assert response.status_code == 200
+        assert response.json()["database"] == "ok"
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        await process.wait()

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from chatdesk.broker import LivenessUnavailableError, Notification, RedisBroker, RedisLiveness
 from chatdesk.broker.base import Subscription
@@ -74,10 +75,15 @@ class PrivateRedis:
         if not ready.is_set():
             raise RuntimeError("redis-server exited early:\n" + b"".join(log).decode())
 
+    def freeze(self, frozen: bool) -> None:
+        """SIGSTOP / SIGCONT: the TCP connections stay open but nothing answers."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
+
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to clients, nothing saved."""
         if self._proc is not None and self._proc.returncode is None:
-            self._proc.send_signal(signal.SIGKILL)
+            self._proc.send_signal(signal.SIGKILL)  # also ends a SIGSTOPped server
             await self._proc.wait()
         if self._drain is not None:
             with contextlib.suppress(RuntimeError):
@@ -155,6 +161,55 @@ async def test_broker_recovers_by_itself_after_redis_is_killed_and_restarted(
     finally:
         await listener.close()
         await publisher.close()
+
+
+async def test_a_frozen_redis_is_detected_by_ping_and_recovered_after_it_resumes(
+    private_redis: PrivateRedis,
+) -> None:
+    listener = RedisBroker(private_redis.url, namespace="frozen", ping_interval_s=0.2)
+    publisher = RedisBroker(private_redis.url, namespace="frozen")
+    gap = asyncio.Event()
+
+    async def catch_up() -> None:
+        gap.set()
+
+    listener.on_gap(catch_up)
+    await listener.start()
+    await publisher.start()
+    try:
+        async with listener.subscribe("conv.1") as sub:
+            private_redis.freeze(True)  # no reset, no FIN: only the missing PONG tells
+            async with asyncio.timeout(WAIT_S):
+                await listener.wait_healthy(False)
+            private_redis.freeze(False)
+            async with asyncio.timeout(WAIT_S):
+                await gap.wait()
+                await listener.wait_healthy()
+                await publisher.wait_healthy()
+            assert (await receive(sub)).is_gap
+            await publisher.publish("conv.1", {"seq": 1})
+            assert await receive(sub) == Notification("conv.1", {"seq": 1})
+    finally:
+        private_redis.freeze(False)
+        await listener.close()
+        await publisher.close()
+
+
+async def test_malformed_notifications_from_a_foreign_publisher_are_skipped(
+    private_redis: PrivateRedis,
+) -> None:
+    broker = RedisBroker(private_redis.url, namespace="foreign")
+    raw = Redis.from_url(private_redis.url)
+    await broker.start()
+    try:
+        async with broker.subscribe("conv.1") as sub:
+            await raw.publish("foreign:conv.1", b"no origin line")
+            await raw.publish("foreign:conv.1", b"someone\n[1, 2]")
+            await raw.publish("foreign:conv.1", b'someone\n{"seq": 1}')
+            assert await receive(sub) == Notification("conv.1", {"seq": 1})
+    finally:
+        await raw.aclose()
+        await broker.close()
 
 
 async def test_broker_starts_and_publishes_without_redis() -> None:

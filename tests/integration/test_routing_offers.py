@@ -35,7 +35,7 @@ async def test_declined_offer_goes_to_the_other_agent_not_back_to_the_decliner(
     second, second_id = await online_agent(live_server, "b@x.test", name="Bob", max_chats=1)
     consoles = {first_id: first, second_id: second}
     client, conversation_id, _ = await waiting_visitor(live_server)
-    decliner_id, offer = await first_frame(consoles, "offer", conversation_id)
+    decliner_id, _ = await first_frame(consoles, "offer", conversation_id)
     other_id = second_id if decliner_id == first_id else first_id
     await consoles[decliner_id].send({"type": "decline", "conversation_id": conversation_id})
     await consoles[other_id].expect("offer", lambda f: f["conversation_id"] == conversation_id)
@@ -97,7 +97,7 @@ async def test_two_expired_offers_in_a_row_set_the_agent_away_and_tell_them_why(
 async def test_auto_accept_agent_gets_the_conversation_without_an_offer(
     live_server: LiveServer,
 ) -> None:
-    console, agent_id = await online_agent(live_server, "a@x.test", name="Ann", auto_accept=True)
+    console, _ = await online_agent(live_server, "a@x.test", name="Ann", auto_accept=True)
     client, conversation_id, _ = await waiting_visitor(live_server)
     assigned = await console.expect("assigned")
     assert assigned["conversation_id"] == conversation_id

@@ -181,12 +181,18 @@ async def spawn_server(
             if k.startswith("CHATDESK_") and not k.startswith("CHATDESK_TEST")
         },
     )  # type: ignore[call-arg]
-    async with asyncio.timeout(STARTUP_TIMEOUT_S), httpx.AsyncClient() as client:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log_path.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{base_url}/healthz")).status_code == 200:
-                    break
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_S), httpx.AsyncClient() as client:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited: {log_path.read_text()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{base_url}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+    except BaseException:  # never leave a half-started server behind
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        raise
     return ServerProcess(base_url=base_url, settings=settings, process=process, log_path=log_path)

@@ -20,7 +20,7 @@ from chatdesk.conversations.model import (
 )
 from chatdesk.errors import IllegalStateError
 
-B, Q, O, A, P, C = (
+B, Q, OF, A, P, C = (
     State.BOT,
     State.QUEUED,
     State.OFFERED,
@@ -33,28 +33,26 @@ EXPECTED: dict[tuple[Action, State], State] = {
     (Action.HANDOFF, B): Q,  # the visitor (or the bot) asks for a person
     (Action.GO_PENDING, B): P,  # nobody online: the visitor leaves a message
     (Action.GO_PENDING, Q): P,
-    (Action.OFFER, Q): O,  # offered to one agent
-    (Action.DECLINE, O): Q,  # declined -> next agent
-    (Action.EXPIRE, O): Q,  # expired -> next agent
-    (Action.ACCEPT, O): A,
+    (Action.OFFER, Q): OF,  # offered to one agent
+    (Action.DECLINE, OF): Q,  # declined -> next agent
+    (Action.EXPIRE, OF): Q,  # expired -> next agent
+    (Action.ACCEPT, OF): A,
     (Action.TAKE, P): A,  # an agent takes a left message
     (Action.TAKE, Q): A,
     (Action.REQUEUE, A): Q,  # agent gone past the grace period: back to the front
-    (Action.REQUEUE, O): Q,
+    (Action.REQUEUE, OF): Q,
     (Action.TRANSFER, A): A,
     (Action.TAKEOVER, A): A,  # a supervisor takes over
     (Action.TAKEOVER, Q): A,
     (Action.HANDBACK, A): B,  # the agent hands the chat back to the bot
     (Action.DEQUEUE, Q): C,  # a visitor gone while waiting: no ghosts offered
-    (Action.DEQUEUE, O): C,
-    **{(Action.CLOSE, state): C for state in (B, Q, O, A, P)},
+    (Action.DEQUEUE, OF): C,
+    **{(Action.CLOSE, state): C for state in (B, Q, OF, A, P)},
 }
 PAIRS = [(action, state) for action in Action for state in State]
 
 
-@pytest.mark.parametrize(
-    ("action", "state"), [pair for pair in PAIRS if pair in EXPECTED], ids=str
-)
+@pytest.mark.parametrize(("action", "state"), [pair for pair in PAIRS if pair in EXPECTED], ids=str)
 def test_allowed_transition_reaches_the_designed_state(action: Action, state: State) -> None:
     assert transition(state, action) == EXPECTED[(action, state)]
     assert state in allowed_from(action)

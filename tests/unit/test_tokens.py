@@ -35,7 +35,7 @@ def test_token_signed_with_another_key_is_refused() -> None:
 def test_tampered_payload_is_refused() -> None:
     signer = TokenSigner(SECRET)
     token, _ = signer.issue("agent", "agent-1", now=NOW, ttl_s=60, session_id="s")
-    forged_payload, _, mac = (
+    forged_payload, _, _ = (
         TokenSigner(SECRET)
         .issue("agent", "agent-2", now=NOW, ttl_s=60, session_id="s")[0]
         .partition(".")

@@ -33,9 +33,9 @@ __all__ = [
 # Chosen with bench/faq_eval.py on a FAQ the matcher was not developed on: the lowest answer
 # threshold that kept wrong answers <= 5 % and answered out-of-scope questions <= 10 %
 # (docs/bot.md "Thresholds"). Suggestions cost little when wrong, so that threshold is low.
-DEFAULT_ANSWER_THRESHOLD = 0.62
-DEFAULT_SUGGEST_THRESHOLD = 0.20
-DEFAULT_MARGIN = 0.04
+DEFAULT_ANSWER_THRESHOLD = 0.30
+DEFAULT_SUGGEST_THRESHOLD = 0.05
+DEFAULT_MARGIN = 0.10
 CANDIDATES_SHOWN = 5
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -58,6 +58,14 @@ class Faq:
     """A validated FAQ: the entries of every file under one directory, in file order."""
 
     entries: tuple[FaqEntry, ...]
+    # Lookup by id, built once: the engine looks entries up on every reply.
+    _by_id: Mapping[str, FaqEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, FaqEntry] = {}
+        for entry in self.entries:
+            by_id.setdefault(entry.id, entry)
+        object.__setattr__(self, "_by_id", MappingProxyType(by_id))
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -69,11 +77,8 @@ class Faq:
         return tuple(sorted(langs))
 
     def get(self, entry_id: str) -> FaqEntry | None:
-        """The entry with this id, or None."""
-        for entry in self.entries:
-            if entry.id == entry_id:
-                return entry
-        return None
+        """The entry with this id (the first one if an unvalidated FAQ repeats it), or None."""
+        return self._by_id.get(entry_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz.distance import OSA
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Prefix
 
 from chatdesk.bot.faq import Faq
 from chatdesk.bot.normalize import content_words, stem
@@ -46,8 +49,12 @@ ANSWER_WEIGHT = 0.5
 OTHER_LANGUAGE_FACTOR = 0.9
 # Words the FAQ never uses weigh like a word found in a single entry: they are unexplained.
 UNKNOWN_WORD_IDF_FACTOR = 1.0
+# Words whose lengths differ more than this are only compared when they share a prefix.
+MAX_LENGTH_DIFFERENCE = 3
 # How many candidates get the (costlier) character n-gram comparison.
 RERANK_DEPTH = 30
+# Distinct query words whose expansion and evidence vectors are kept (per index).
+WORD_CACHE_SIZE = 20000
 # Component weights of the final score (measured with bench/faq_eval.py, see docs/bot.md).
 W_QUERY = 0.30
 W_PHRASE = 0.15
@@ -69,32 +76,12 @@ class Candidate:
     phrasing_lang: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Phrasing:
-    entry: int
-    lang: str
-    text: str
-    tokens: tuple[int, ...]
-    weight: float
-    grams: Counter[str]
-    gram_norm: float
-
-
 def _char_grams(tokens: Iterable[str]) -> Counter[str]:
     grams: Counter[str] = Counter()
     for token in tokens:
         padded = f" {token} "
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
-
-
-def _cosine(a: Counter[str], a_norm: float, b: Counter[str], b_norm: float) -> float:
-    if not a_norm or not b_norm:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(count * b.get(gram, 0) for gram, count in a.items())
-    return dot / (a_norm * b_norm)
 
 
 def _norm(grams: Counter[str]) -> float:
@@ -127,71 +114,183 @@ def token_similarity(a: str, b: str) -> float:
     return sim if sim >= MIN_TOKEN_SIM else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _WordEvidence:
+    """What one query word matches, precomputed once per distinct word (cached).
+
+    ``phrasings``/``phrasing_sims``: every phrasing holding a similar word, with the best
+    similarity among them; ``entries``/``entry_sims``: the same over each entry's whole bag
+    (answer words discounted); ``tokens``: the similar vocabulary words themselves.
+    """
+
+    idf: float
+    tokens: tuple[tuple[int, float], ...]
+    phrasings: npt.NDArray[np.int32]
+    phrasing_sims: npt.NDArray[np.float64]
+    entries: npt.NDArray[np.int32]
+    entry_sims: npt.NDArray[np.float64]
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int32)
+
+
+def _max_by_row(
+    rows: npt.NDArray[np.int32], values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """Distinct rows with the largest value each (a sparse vector's ``max`` of duplicates)."""
+    if len(rows) == 0:
+        return rows, values
+    order = np.lexsort((values, rows))
+    rows, values = rows[order], values[order]
+    last = np.flatnonzero(np.append(rows[1:] != rows[:-1], True))
+    return rows[last], values[last]
+
+
+class _Postings:
+    """Token -> rows (and optional values) as flat numpy arrays, CSR style."""
+
+    __slots__ = ("indptr", "rows", "values")
+
+    def __init__(self, lists: Sequence[Sequence[tuple[int, float]]]) -> None:
+        sizes = np.fromiter((len(items) for items in lists), dtype=np.int64, count=len(lists))
+        self.indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.indptr[1:])
+        flat = [pair for items in lists for pair in items]
+        self.rows = np.fromiter((r for r, _ in flat), dtype=np.int32, count=len(flat))
+        self.values = np.fromiter((v for _, v in flat), dtype=np.float64, count=len(flat))
+
+    def rows_of(self, token: int) -> npt.NDArray[np.int32]:
+        return self.rows[self.indptr[token] : self.indptr[token + 1]]
+
+    def size_of(self, token: int) -> int:
+        return int(self.indptr[token + 1] - self.indptr[token])
+
+    def values_of(self, token: int) -> npt.NDArray[np.float64]:
+        return self.values[self.indptr[token] : self.indptr[token + 1]]
+
+
 class FaqIndex:
-    """Immutable search structures for one FAQ; build once, query from any thread."""
+    """Immutable search structures for one FAQ; build once, query from any thread.
+
+    Scoring is vectorised: each distinct query word is turned once (cached) into sparse
+    evidence vectors over phrasings and entries, and a question adds those up with a handful of
+    ``numpy.bincount`` calls whatever the FAQ's size; the character n-gram comparison of the
+    best ``RERANK_DEPTH`` entries is one more gather over flat n-gram arrays.
+    """
 
     def __init__(self, faq: Faq) -> None:
         self.entry_ids = tuple(e.id for e in faq.entries)
         self._vocab: dict[str, int] = {}
         self._words: list[str] = []
-        self._phrasings: list[_Phrasing] = []
-        self._phrase_postings: defaultdict[int, list[int]] = defaultdict(list)
-        self._bag_postings: defaultdict[int, list[tuple[int, float]]] = defaultdict(list)
+        phrase_lists: list[list[tuple[int, float]]] = []
+        bag_lists: list[list[tuple[int, float]]] = []
+        texts: list[str] = []
+        langs: list[str] = []
+        entries: list[int] = []
+        tokens_of: list[tuple[int, ...]] = []
         entry_df: Counter[int] = Counter()
+
+        def intern(word: str) -> int:
+            token = self._vocab.get(word)
+            if token is None:
+                token = len(self._words)
+                self._vocab[word] = token
+                self._words.append(word)
+                phrase_lists.append([])
+                bag_lists.append([])
+            return token
+
         for entry_index, entry in enumerate(faq.entries):
             bag: dict[int, float] = {}
             for lang, phrasings in entry.questions.items():
                 for text in phrasings:
-                    ids = tuple(dict.fromkeys(self._intern(w) for w in content_words(text)))
+                    ids = tuple(dict.fromkeys(intern(w) for w in content_words(text)))
                     for token in ids:
                         bag[token] = 1.0
-                    self._add_phrasing(entry_index, lang, text, ids)
+                        phrase_lists[token].append((len(texts), 1.0))
+                    texts.append(text)
+                    langs.append(lang)
+                    entries.append(entry_index)
+                    tokens_of.append(ids)
             for text in (*entry.tags, entry.id.replace("-", " ")):
                 for w in content_words(text):
-                    bag[self._intern(w)] = 1.0
+                    bag[intern(w)] = 1.0
             for text in entry.answer.values():
                 for w in content_words(text):
-                    bag.setdefault(self._intern(w), ANSWER_WEIGHT)
+                    bag.setdefault(intern(w), ANSWER_WEIGHT)
             for token, weight in bag.items():
-                self._bag_postings[token].append((entry_index, weight))
+                bag_lists[token].append((entry_index, weight))
             entry_df.update(bag)
+
         n = max(len(faq.entries), 1)
-        self._idf = [math.log(1.0 + n / (1.0 + entry_df[i])) for i in range(len(self._words))]
+        df = np.fromiter(
+            (entry_df[i] for i in range(len(self._words))), dtype=np.float64, count=len(self._words)
+        )
+        self._idf = np.log1p(n / (1.0 + df))
         self._unknown_idf = math.log(1.0 + n / 2.0) * UNKNOWN_WORD_IDF_FACTOR
-        self._phrasings = [
-            _Phrasing(
-                p.entry,
-                p.lang,
-                p.text,
-                p.tokens,
-                sum(self._idf[t] for t in p.tokens),
-                p.grams,
-                p.gram_norm,
-            )
-            for p in self._phrasings
-        ]
-        self._gram_index: defaultdict[str, list[int]] = defaultdict(list)
+        self._phrase_postings = _Postings(phrase_lists)
+        self._bag_postings = _Postings(bag_lists)
+        self._texts = texts
+        self._lang_codes = tuple(sorted(set(langs)))
+        code_of = {code: i for i, code in enumerate(self._lang_codes)}
+        self._phrasing_lang = np.fromiter(
+            (code_of[lang] for lang in langs), dtype=np.int16, count=len(langs)
+        )
+        self._phrasing_entry = np.fromiter(entries, dtype=np.int32, count=len(entries))
+        token_counts = np.fromiter((len(ids) for ids in tokens_of), np.int64, len(tokens_of))
+        flat_tokens = np.fromiter(
+            (t for ids in tokens_of for t in ids), np.int64, int(token_counts.sum())
+        )
+        weight = np.bincount(
+            np.repeat(np.arange(len(texts)), token_counts),
+            weights=self._idf[flat_tokens],
+            minlength=len(texts),
+        )
+        self._phrasing_weight = np.where(weight > 0.0, weight, 1.0)
+        # Language factor of every phrasing for a question in each language (None: no hint).
+        self._factors = {
+            code: np.where(self._phrasing_lang == i, 1.0, OTHER_LANGUAGE_FACTOR)
+            for code, i in code_of.items()
+        }
+        # Phrasings are stored entry by entry: [start, end) of each entry's phrasings.
+        counts = np.bincount(self._phrasing_entry, minlength=len(faq.entries))
+        self._entry_end = np.cumsum(counts)
+        self._entry_start = self._entry_end - counts
+        self._has_phrasings = counts > 0
+        self._build_phrasing_grams(tokens_of)
+        gram_lists: defaultdict[str, list[int]] = defaultdict(list)
         self._stem_index: defaultdict[str, list[int]] = defaultdict(list)
         for token_id, word in enumerate(self._words):
             self._stem_index[stem(word)].append(token_id)
             for gram in set(_char_grams([word])):
-                self._gram_index[gram].append(token_id)
-        self.expand = lru_cache(maxsize=20000)(self._expand)
+                gram_lists[gram].append(token_id)
+        self._gram_index = {gram: np.array(ids, dtype=np.int32) for gram, ids in gram_lists.items()}
+        self._word_lengths = np.fromiter(
+            (len(w) for w in self._words), dtype=np.int32, count=len(self._words)
+        )
+        self.expand = lru_cache(maxsize=WORD_CACHE_SIZE)(self._expand)
+        self._evidence = lru_cache(maxsize=WORD_CACHE_SIZE)(self._word_evidence)
 
-    def _intern(self, word: str) -> int:
-        token = self._vocab.get(word)
-        if token is None:
-            token = len(self._words)
-            self._vocab[word] = token
-            self._words.append(word)
-        return token
-
-    def _add_phrasing(self, entry: int, lang: str, text: str, tokens: tuple[int, ...]) -> None:
-        index = len(self._phrasings)
-        grams = _char_grams(self._words[t] for t in tokens)
-        self._phrasings.append(_Phrasing(entry, lang, text, tokens, 0.0, grams, _norm(grams)))
-        for token in tokens:
-            self._phrase_postings[token].append(index)
+    def _build_phrasing_grams(self, tokens_of: Sequence[tuple[int, ...]]) -> None:
+        """Character trigrams of every phrasing as flat L2-normalised sparse rows."""
+        word_grams = [_char_grams([w]) for w in self._words]
+        gram_ids: dict[str, int] = {}
+        ptr = [0]
+        ids: list[int] = []
+        values: list[float] = []
+        for tokens in tokens_of:
+            grams: Counter[str] = Counter()
+            for t in tokens:
+                grams.update(word_grams[t])
+            norm = _norm(grams) or 1.0
+            for gram, count in grams.items():
+                ids.append(gram_ids.setdefault(gram, len(gram_ids)))
+                values.append(count / norm)
+            ptr.append(len(ids))
+        self._gram_ids = gram_ids
+        self._gram_ptr = np.array(ptr, dtype=np.int64)
+        self._gram_rows = np.array(ids, dtype=np.int32)
+        self._gram_values = np.array(values, dtype=np.float64)
 
     @property
     def vocabulary_size(self) -> int:
@@ -199,7 +298,7 @@ class FaqIndex:
 
     @property
     def phrasing_count(self) -> int:
-        return len(self._phrasings)
+        return len(self._texts)
 
     def _expand(self, word: str) -> tuple[tuple[int, float], ...]:
         """Vocabulary words similar to ``word``: (token id, similarity), best first."""
@@ -209,97 +308,180 @@ class FaqIndex:
             found[exact] = 1.0
         for token in self._stem_index.get(stem(word), ()):
             found.setdefault(token, STEM_SIM)
-        grams = _char_grams([word])
-        needed = max(2, int(len(grams) * 0.4))
-        shared: Counter[int] = Counter()
-        for gram in grams:
-            shared.update(self._gram_index.get(gram, ()))
-        for token, count in shared.items():
-            if count >= needed and token not in found:
-                sim = token_similarity(word, self._words[token])
-                if sim:
-                    found[token] = sim
+        grams = set(_char_grams([word]))
+        # One typo changes at most 3 trigrams: a similar word keeps the rest, and at least half
+        # of a long word's trigrams.
+        needed = max(2, min((len(grams) + 1) // 2, len(grams) - 3))
+        postings = [self._gram_index[g] for g in grams if g in self._gram_index]
+        if len(postings) >= needed:
+            shared = np.bincount(np.concatenate(postings), minlength=len(self._words))
+            close = np.flatnonzero(shared >= needed)
+            if exact is not None:
+                close = close[close != exact]
+            if len(close):
+                sims = self._similarities(word, close)
+                hits = np.flatnonzero(sims)
+                for token, sim in zip(close[hits].tolist(), sims[hits].tolist(), strict=True):
+                    found.setdefault(token, sim)
         return tuple(sorted(found.items(), key=lambda item: item[1], reverse=True)[:8])
+
+    def _similarities(self, word: str, tokens: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """``token_similarity(word, w)`` for many vocabulary words at once (stems aside).
+
+        The same rules, computed by rapidfuzz in C over the candidates instead of one Python
+        call per pair; words whose lengths differ by more than MAX_LENGTH_DIFFERENCE only
+        count when they start like ``word``.
+        """
+        others = [self._words[t] for t in tokens.tolist()]
+        lengths = self._word_lengths[tokens]
+        size = len(word)
+        edit = process.cdist([word], others, scorer=OSA.normalized_similarity, dtype=np.float64)[0]
+        prefix = process.cdist([word], others, scorer=Prefix.similarity, dtype=np.int32)[0]
+        shorter = np.minimum(lengths, size)
+        longer = np.maximum(lengths, size)
+        sim = np.where((shorter >= 4) & (prefix >= 4), 0.55 + 0.4 * prefix / longer, 0.0)
+        sim = np.where((shorter >= 5) | (edit >= 0.8), np.maximum(sim, edit * 0.95), sim)
+        keep = (sim >= MIN_TOKEN_SIM) & (shorter >= 3)
+        keep &= (np.abs(lengths - size) <= MAX_LENGTH_DIFFERENCE) | (prefix >= min(4, size))
+        return np.where(keep, sim, 0.0)
+
+    def _word_evidence(self, word: str) -> _WordEvidence:
+        expansion = self.expand(word)
+        if not expansion:
+            empty_rows = np.zeros(0, dtype=np.int32)
+            empty = np.zeros(0)
+            return _WordEvidence(self._unknown_idf, (), empty_rows, empty, empty_rows, empty)
+        tokens = [t for t, _ in expansion]
+        sims = np.array([s for _, s in expansion])
+        phrase, bag = self._phrase_postings, self._bag_postings
+        p_rows, p_sims = _max_by_row(
+            np.concatenate([phrase.rows_of(t) for t in tokens]),
+            np.repeat(sims, [phrase.size_of(t) for t in tokens]),
+        )
+        e_rows, e_sims = _max_by_row(
+            np.concatenate([bag.rows_of(t) for t in tokens]),
+            np.repeat(sims, [bag.size_of(t) for t in tokens])
+            * np.concatenate([bag.values_of(t) for t in tokens]),
+        )
+        return _WordEvidence(
+            float(self._idf[tokens].max()), expansion, p_rows, p_sims, e_rows, e_sims
+        )
 
     def search(self, text: str, *, lang: str | None = None, limit: int = 10) -> list[Candidate]:
         """Entries best matching ``text``, best first (at most one candidate per entry)."""
         query = list(dict.fromkeys(content_words(text)))
-        if not query:
+        if not query or not self.entry_ids:
             return []
-        expansions = [self.expand(w) for w in query]
-        weights = [
-            max((self._idf[t] for t, _ in exp), default=self._unknown_idf) for exp in expansions
-        ]
-        total = sum(weights) or 1.0
-        # phrasing -> query position -> best similarity, and phrasing -> token -> similarity
-        phrase_q: defaultdict[int, dict[int, float]] = defaultdict(dict)
-        phrase_d: defaultdict[int, dict[int, float]] = defaultdict(dict)
-        bag_q: defaultdict[int, dict[int, float]] = defaultdict(dict)
-        for position, expansion in enumerate(expansions):
-            for token, sim in expansion:
-                for p in self._phrase_postings.get(token, ()):
-                    pq = phrase_q[p]
-                    if sim > pq.get(position, 0.0):
-                        pq[position] = sim
-                    pd = phrase_d[p]
-                    if sim > pd.get(token, 0.0):
-                        pd[token] = sim
-                for entry, source in self._bag_postings.get(token, ()):
-                    value = sim * source
-                    bq = bag_q[entry]
-                    if value > bq.get(position, 0.0):
-                        bq[position] = value
-        best: dict[int, tuple[float, float, float, int]] = {}
-        for p, matched in phrase_q.items():
-            phrasing = self._phrasings[p]
-            q_cover = sum(weights[i] * s for i, s in matched.items()) / total
-            d_cover = sum(self._idf[t] * s for t, s in phrase_d[p].items()) / (
-                phrasing.weight or 1.0
+        evidence = [self._evidence(w) for w in query]
+        total = sum(e.idf for e in evidence) or 1.0
+        n_phrasings, n_entries = len(self._texts), len(self.entry_ids)
+        # query_cover: the question's weight each phrasing explains; bag_cover: the same for
+        # everything an entry says.
+        q_cover = np.bincount(
+            np.concatenate([e.phrasings for e in evidence]),
+            weights=np.concatenate([e.idf * e.phrasing_sims for e in evidence]),
+            minlength=n_phrasings,
+        )
+        bag = np.bincount(
+            np.concatenate([e.entries for e in evidence]),
+            weights=np.concatenate([e.idf * e.entry_sims for e in evidence]),
+            minlength=n_entries,
+        )
+        # phrase_cover: each phrasing word counts once, at its best similarity to the question.
+        token_best: dict[int, float] = {}
+        for e in evidence:
+            for token, sim in e.tokens:
+                if sim > token_best.get(token, 0.0):
+                    token_best[token] = sim
+        phrase = self._phrase_postings
+        matched = list(token_best)
+        d_cover = np.bincount(
+            np.concatenate([phrase.rows_of(t) for t in matched]) if matched else _NO_ROWS,
+            weights=np.repeat(
+                self._idf[matched] * np.fromiter(token_best.values(), np.float64, len(matched)),
+                [phrase.size_of(t) for t in matched],
+            ),
+            minlength=n_phrasings,
+        )
+        q_cover /= total
+        bag /= total
+        d_cover /= self._phrasing_weight
+        key = W_QUERY * q_cover + W_PHRASE * d_cover
+        factor = self._factors.get(lang) if lang is not None else None
+        if factor is not None:
+            key *= factor
+        best_key = np.zeros(n_entries)
+        best_key[self._has_phrasings] = np.maximum.reduceat(
+            key, self._entry_start[self._has_phrasings]
+        )
+        total_score = best_key + W_BAG * bag
+        shortlist = np.flatnonzero(total_score > 0.0)
+        if len(shortlist) > RERANK_DEPTH:
+            top = np.argpartition(-total_score[shortlist], RERANK_DEPTH - 1)[:RERANK_DEPTH]
+            shortlist = shortlist[top]
+        shortlist = shortlist[np.argsort(-total_score[shortlist], kind="stable")]
+        with_phrasing = shortlist[best_key[shortlist] > 0.0]
+        best_phrasing = np.array(
+            [
+                start + int(np.argmax(key[start:end]))
+                for start, end in zip(
+                    self._entry_start[with_phrasing].tolist(),
+                    self._entry_end[with_phrasing].tolist(),
+                    strict=True,
+                )
+            ],
+            dtype=np.int64,
+        )
+        chars = self._chars(query, best_phrasing)
+        if factor is not None:
+            chars *= factor[best_phrasing]
+        phrasing_of = dict(
+            zip(
+                with_phrasing.tolist(),
+                zip(best_phrasing.tolist(), chars.tolist(), strict=True),
+                strict=True,
             )
-            factor = 1.0 if lang is None or phrasing.lang == lang else OTHER_LANGUAGE_FACTOR
-            key = factor * (W_QUERY * q_cover + W_PHRASE * d_cover)
-            current = best.get(phrasing.entry)
-            if current is None or key > current[0]:
-                best[phrasing.entry] = (key, q_cover, d_cover, p)
-        bag_scores = {
-            e: sum(weights[i] * s for i, s in matched.items()) / total
-            for e, matched in bag_q.items()
-        }
-        entries = set(best) | set(bag_scores)
-        shortlist = sorted(
-            entries,
-            key=lambda e: best.get(e, (0.0,))[0] + W_BAG * bag_scores.get(e, 0.0),
-            reverse=True,
-        )[:RERANK_DEPTH]
-        query_grams = _char_grams(query)
-        query_norm = _norm(query_grams)
+        )
         candidates = []
-        for entry in shortlist:
-            key, q_cover, d_cover, p = best.get(entry, (0.0, 0.0, 0.0, -1))
-            chars = 0.0
-            phrasing_text, phrasing_lang = "", ""
-            if p >= 0:
-                phrasing = self._phrasings[p]
-                chars = _cosine(query_grams, query_norm, phrasing.grams, phrasing.gram_norm)
-                phrasing_text, phrasing_lang = phrasing.text, phrasing.lang
-                factor = 1.0 if lang is None or phrasing.lang == lang else OTHER_LANGUAGE_FACTOR
-                chars *= factor
-            bag = bag_scores.get(entry, 0.0)
-            score = key + W_BAG * bag + W_CHARS * chars
+        for entry in shortlist.tolist():
+            entry_key, entry_bag = float(best_key[entry]), float(bag[entry])
+            p, entry_chars = phrasing_of.get(entry, (-1, 0.0))
+            score = entry_key + W_BAG * entry_bag + W_CHARS * entry_chars
             candidates.append(
                 Candidate(
                     entry_id=self.entry_ids[entry],
                     score=min(1.0, max(0.0, score)),
-                    query_cover=q_cover,
-                    phrase_cover=d_cover,
-                    bag_cover=bag,
-                    chars=chars,
-                    phrasing=phrasing_text,
-                    phrasing_lang=phrasing_lang,
+                    query_cover=float(q_cover[p]) if p >= 0 else 0.0,
+                    phrase_cover=float(d_cover[p]) if p >= 0 else 0.0,
+                    bag_cover=entry_bag,
+                    chars=entry_chars,
+                    phrasing=self._texts[p] if p >= 0 else "",
+                    phrasing_lang=(self._lang_codes[int(self._phrasing_lang[p])] if p >= 0 else ""),
                 )
             )
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates[:limit]
+
+    def _chars(
+        self, query: Sequence[str], phrasings: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Cosine of character trigrams between the question and each of ``phrasings``."""
+        grams = _char_grams(query)
+        norm = _norm(grams)
+        if not norm or not len(phrasings):
+            return np.zeros(len(phrasings))
+        dense = np.zeros(len(self._gram_ids) + 1)
+        unknown = len(self._gram_ids)
+        for gram, count in grams.items():
+            dense[self._gram_ids.get(gram, unknown)] = count / norm
+        dense[unknown] = 0.0
+        starts, ends = self._gram_ptr[phrasings], self._gram_ptr[phrasings + 1]
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        flat = offsets + np.arange(int(lengths.sum()))
+        products = dense[self._gram_rows[flat]] * self._gram_values[flat]
+        segment = np.repeat(np.arange(len(phrasings)), lengths)
+        return np.bincount(segment, weights=products, minlength=len(phrasings))
 
 
 def best_phrasing(faq: Faq, entry_id: str, lang: str, fallback: str) -> str:

@@ -35,6 +35,8 @@ _SPECIAL = str.maketrans(
     }
 )
 _WORD = re.compile(r"[a-z0-9]+")
+# Combining diacritical marks (the blocks NFKD produces for Latin letters).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _HAS_DIGIT = re.compile(r"\d")
 
 # Longest first; a suffix is removed only when at least MIN_STEM_CHARS remain, so short words
@@ -62,10 +64,30 @@ _SUFFIXES = tuple(
 )  # fmt: skip
 
 
+def _fold_slow(lowered: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", lowered.translate(_SPECIAL))
+    return _COMBINING.sub("", decomposed)
+
+
+# The Latin letters with diacritics of the six languages (and their neighbours) folded once at
+# import, so folding a text is one ``str.translate``; anything else takes the Unicode route.
+_FOLD_TABLE = str.maketrans(
+    {
+        chr(code): _fold_slow(chr(code))
+        for block in ((0x00C0, 0x0250), (0x1E00, 0x1F00))
+        for code in range(*block)
+        if chr(code).islower() and _fold_slow(chr(code)).isascii()
+    }
+)
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics: ``Łódź Příliš`` -> ``lodz prilis``."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL).lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    quick = lowered.translate(_FOLD_TABLE)
+    return quick if quick.isascii() else _fold_slow(quick)
 
 
 def words(text: str) -> list[str]:

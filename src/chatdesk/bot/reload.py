@@ -52,6 +52,7 @@ class FaqService:
         self._loaded_at: datetime | None = None
         self._problems: list[FaqProblem] = []
         self._lock = asyncio.Lock()
+        self._reloaded = asyncio.Condition()
 
     def _build(self) -> BotEngine:
         faq = load_faq(self._directory, languages=self._settings.languages)
@@ -99,7 +100,15 @@ class FaqService:
                 logger.info(
                     "FAQ reloaded: %d entries from %s", len(engine.faq.entries), self._directory
                 )
-            return self.status()
+        async with self._reloaded:
+            self._reloaded.notify_all()
+        return self.status()
+
+    async def wait_for_reload(self) -> FaqStatus:
+        """Wait until the next reload attempt (successful or not) has finished."""
+        async with self._reloaded:
+            await self._reloaded.wait()
+        return self.status()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Watch the directory until ``stop`` is set (or the task is cancelled)."""

@@ -202,14 +202,14 @@ class AgentSession:
         elif isinstance(frame, f.Decline):
             await router.decline(frame.conversation_id, agent_id=agent.id)
         elif isinstance(frame, f.AgentMessage):
-            stored = await self.service.agent_message(
+            stored, created = await self.service.agent_message(
                 agent_id=agent.id,
                 agent_name=agent.name,
                 conversation_id=frame.conversation_id,
                 client_id=frame.client_id,
                 text=frame.text,
             )
-            self.connection.deliver(stored, ack=True)
+            self.connection.deliver(stored, ack=True, resent=not created)
         elif isinstance(frame, f.Note):
             stored = await self.service.note(
                 agent_id=agent.id,

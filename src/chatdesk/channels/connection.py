@@ -46,15 +46,25 @@ class Connection:
         self.closed = asyncio.Event()
         self.close_code: int | None = None
 
+    @property
+    def backlog(self) -> int:
+        """Frames and deliveries queued but not yet written (metrics and tests)."""
+        return self._queue.qsize()
+
     # -- sending -------------------------------------------------------------------------
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue a ready frame (non-blocking)."""
         self._put(frame)
 
-    def deliver(self, message: StoredMessage, *, ack: bool = False) -> None:
-        """Queue a message for in-order, exactly-once delivery on this connection."""
-        self._put(lambda: self._deliver(message, ack=ack))
+    def deliver(self, message: StoredMessage, *, ack: bool = False, resent: bool = False) -> None:
+        """Queue a message for in-order, exactly-once delivery on this connection.
+
+        ``ack``: this connection sent it (deliver even if it follows nothing yet; the
+        broker's copy of the same message is then skipped as already sent). ``resent``: the
+        client re-sent a stored ``client_id``; it gets the stored message again.
+        """
+        self._put(lambda: self._deliver(message, ack=ack, resent=resent))
 
     def resync(self, conversation_id: str) -> None:
         """Queue a catch-up of ``conversation_id`` from the database (after a broker gap)."""
@@ -86,7 +96,7 @@ class Connection:
         while not self._queue.empty():
             self._queue.get_nowait()
 
-    async def _deliver(self, message: StoredMessage, *, ack: bool) -> None:
+    async def _deliver(self, message: StoredMessage, *, ack: bool, resent: bool) -> None:
         conversation_id = message.conversation_id
         last = self.last_seq.get(conversation_id)
         if last is None:
@@ -94,9 +104,9 @@ class Connection:
                 return  # not following this conversation (yet): a later snapshot covers it
             last = message.seq - 1
         if message.seq <= last:
-            if ack:  # a re-sent client_id: acknowledge again with the stored message
+            if resent:  # a re-sent client_id: acknowledge again with the stored message
                 await self.write(message.frame(for_agent=self._include_notes))
-            return
+            return  # already sent on this connection (e.g. the broker's copy came first)
         if message.seq > last + 1:
             # The database is read after message.seq was committed, so everything before it
             # is visible now: catch up, then nothing below it can be missing (visitors skip

@@ -23,7 +23,8 @@ class UnknownTypeError(ChatdeskError):
 
 
 class Frame(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # strict: a wrongly typed field ("on": "yes", "score": "5") is bad_frame, not coerced.
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
 # -- visitor -> server ---------------------------------------------------------------------

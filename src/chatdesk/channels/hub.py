@@ -10,6 +10,7 @@ every connection catches up from the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -143,6 +144,14 @@ class Hub:
     async def publish_route(self) -> None:
         await self._broker.publish(TOPIC, {"k": "route"})
 
+    async def publish_resync(self) -> None:
+        """Ask every process to catch its sockets up from the database.
+
+        Sent by a process that just reconnected to Redis: what it published while it was
+        cut off was dropped, and processes that reconnected earlier have already caught up.
+        """
+        await self._broker.publish(TOPIC, {"k": "resync"})
+
     async def publish_queue(
         self, positions: dict[str, tuple[int, int | None]], *, waiting: int, oldest_s: int
     ) -> None:
@@ -195,16 +204,18 @@ class Hub:
                 if link.on_assigned is not None:
                     handler = link.on_assigned
                     conversation_id = payload["c"]
-                    link.connection.run_in_order(lambda h=handler, c=conversation_id: h(c))
+                    link.connection.run_in_order(functools.partial(handler, conversation_id))
         elif kind == "unassigned":
             for link in self.agents.get(payload["a"], ()):
                 if payload["c"] not in link.watching:
                     link.connection.run_in_order(
-                        lambda link=link, cid=payload["c"]: _unfollow(link.connection, cid)
+                        functools.partial(_unfollow, link.connection, payload["c"])
                     )
         elif kind == "route":
             if self.on_route is not None:
                 self.on_route()
+        elif kind == "resync":
+            self.resync_all()
         elif kind == "queue":
             self._dispatch_queue(payload)
 

@@ -184,13 +184,14 @@ class VisitorSession:
     async def _message(self, frame: f.VisitorMessage) -> None:
         assert self.link is not None
         self.service.check_text(frame.text)
-        conversation = await self._current()
-        if conversation.state == State.CLOSED:
-            existing = await self.service.history(conversation.id)
-            resent = next((m for m in existing if m.client_id == frame.client_id), None)
-            if resent is not None:
-                self.connection.deliver(resent, ack=True)
-                return
+        try:
+            appended = await self.service.visitor_message(
+                visitor_id=self.link.visitor_id,
+                conversation_id=self.link.conversation_id,
+                client_id=frame.client_id,
+                text=frame.text,
+            )
+        except IllegalStateError:  # closed: the visitor's next message starts a new one
             conversation = await self.service.start_new_conversation(
                 visitor_id=self.link.visitor_id,
                 lang=self.lang,
@@ -199,18 +200,17 @@ class VisitorSession:
             )
             self.link.conversation_id = conversation.id
             self.connection.follow(conversation.id, 0)
-        stored = await self.service.visitor_message(
-            visitor_id=self.link.visitor_id,
-            conversation=conversation,
-            client_id=frame.client_id,
-            text=frame.text,
-        )
-        self.connection.deliver(stored, ack=True)
-        if conversation.state == State.BOT and stored.client_id == frame.client_id:
-            if stored.seq > conversation.last_seq:  # new, not a re-send
-                await self.service.bot_turn(
-                    conversation=conversation, text=frame.text, lang_hint=self.lang
-                )
+            appended = await self.service.visitor_message(
+                visitor_id=self.link.visitor_id,
+                conversation_id=conversation.id,
+                client_id=frame.client_id,
+                text=frame.text,
+            )
+        self.connection.deliver(appended.message, ack=True, resent=not appended.created)
+        if appended.created and appended.conversation.state == State.BOT:
+            await self.service.bot_turn(
+                conversation=appended.conversation, text=frame.text, lang_hint=self.lang
+            )
 
     async def _typing(self, frame: f.Typing) -> None:
         assert self.link is not None

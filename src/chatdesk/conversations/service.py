@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,15 +22,36 @@ from chatdesk.bot.reload import FaqService
 from chatdesk.channels.hub import Hub
 from chatdesk.clock import new_id
 from chatdesk.config import Settings
-from chatdesk.conversations.model import Action, Author, State, allowed_from, transition
+from chatdesk.conversations.model import (
+    OPEN_STATES,
+    Action,
+    Author,
+    State,
+    allowed_from,
+    transition,
+)
 from chatdesk.conversations.texts import system_text
 from chatdesk.conversations.values import ConversationView, NewMessage, StoredMessage
 from chatdesk.errors import BadRequestError, IllegalStateError, NotFoundError, TooLargeError
 from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
+from chatdesk.storage.batch import Appended
 from chatdesk.storage.message_writer import MessageWriter
 
 log = logging.getLogger(__name__)
+
+
+class BotContext(Protocol):
+    """What the bot needs to know of a conversation (a view or a storage snapshot)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def visitor_id(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def bot_failures(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +152,18 @@ class ConversationService:
             updates.setdefault("closed_at", now)
             updates.setdefault("offered_to", None)
             updates.setdefault("offer_expires_at", None)
+        # Compare-and-set on what the decision was based on: the state and who held it.
+        unchanged = {
+            "state": before.state.value,
+            "agent_id": before.agent_id,
+            "offered_to": before.offered_to,
+        }
         changed = await repo.update_conversation(
-            session, conversation_id, from_states=allowed_from(action), **updates
+            session,
+            conversation_id,
+            from_states=allowed_from(action),
+            unchanged=unchanged,
+            **updates,
         )
         if not changed:
             raise IllegalStateError(f"conversation changed before {action.value}")
@@ -210,7 +241,11 @@ class ConversationService:
     async def start_new_conversation(
         self, *, visitor_id: str, lang: str, department: str | None, page_url: str | None
     ) -> ConversationView:
+        """The visitor's open conversation (another tab may have started one), else a new one."""
         async with self.sessions() as session, session.begin():
+            latest = await repo.latest_conversation(session, visitor_id)
+            if latest is not None and latest.state != State.CLOSED:
+                return latest
             return await repo.create_conversation(
                 session,
                 visitor_id=visitor_id,
@@ -223,34 +258,30 @@ class ConversationService:
     # -- visitor: messages and the bot -----------------------------------------------------
 
     async def visitor_message(
-        self,
-        *,
-        visitor_id: str,
-        conversation: ConversationView,
-        client_id: str,
-        text: str,
-    ) -> StoredMessage:
-        """Store the visitor's message (the acknowledgement), then let the owner answer."""
+        self, *, visitor_id: str, conversation_id: str, client_id: str, text: str
+    ) -> Appended:
+        """Store the visitor's message in the open ``conversation_id`` (one transaction,
+        no read before it) and publish it if new. A re-sent ``client_id`` gets the stored
+        message back; a closed conversation raises ``IllegalStateError``."""
         text = self.check_text(text)
-        stored, created = await self.writer.append(
+        appended = await self.writer.store(
             NewMessage(
-                conversation_id=conversation.id,
+                conversation_id=conversation_id,
                 author=Author.VISITOR,
                 sender=f"visitor:{visitor_id}",
                 author_name="",
                 text=text,
                 client_id=client_id,
+                expect_states=OPEN_STATES,
             )
         )
-        if created:
+        if appended.created:
             await self.hub.publish_message(
-                stored, visitor_id=visitor_id, agent_id=conversation.agent_id
+                appended.message, visitor_id=visitor_id, agent_id=appended.conversation.agent_id
             )
-        return stored
+        return appended
 
-    async def bot_turn(
-        self, *, conversation: ConversationView, text: str, lang_hint: str | None
-    ) -> None:
+    async def bot_turn(self, *, conversation: BotContext, text: str, lang_hint: str | None) -> None:
         """The bot answers a visitor message of a conversation it owns."""
         engine = self.faq.engine
         reply = engine.ask(
@@ -283,7 +314,7 @@ class ConversationService:
         await self._store_bot_reply(conversation, reply, question=None)
 
     async def _store_bot_reply(
-        self, conversation: ConversationView, reply: BotReply, *, question: str | None
+        self, conversation: BotContext, reply: BotReply, *, question: str | None
     ) -> None:
         if reply.outcome == "answer" and reply.answer is not None:
             text = reply.answer
@@ -337,7 +368,7 @@ class ConversationService:
     def _record_miss(
         self,
         session: AsyncSession,
-        conversation: ConversationView,
+        conversation: BotContext,
         reply: BotReply,
         question: str,
         message_id: str,
@@ -477,14 +508,15 @@ class ConversationService:
 
     async def agent_message(
         self, *, agent_id: str, agent_name: str, conversation_id: str, client_id: str, text: str
-    ) -> StoredMessage:
+    ) -> tuple[StoredMessage, bool]:
+        """Store the assigned agent's message; returns it and whether it is new."""
         text = self.check_text(text)
         conversation = await self.get(conversation_id)
         if conversation.agent_id != agent_id or conversation.state != State.ASSIGNED:
             # A re-send after the chat moved on still gets its stored message back.
             existing = await self._existing(conversation_id, f"agent:{agent_id}", client_id)
             if existing is not None:
-                return existing
+                return existing, False
             raise IllegalStateError("only the assigned agent can write in this conversation")
         stored, created = await self.writer.append(
             NewMessage(
@@ -501,7 +533,7 @@ class ConversationService:
                 stored, visitor_id=conversation.visitor_id, agent_id=agent_id
             )
             await self._seed_agent_reply(conversation_id, text)
-        return stored
+        return stored, created
 
     async def _existing(
         self, conversation_id: str, sender: str, client_id: str

@@ -24,6 +24,9 @@ class NewMessage:
     text: str
     client_id: str | None = None
     bot: dict[str, Any] | None = None
+    # Stored only if the conversation is (still) in one of these states / owned by this agent.
+    expect_states: frozenset[State] | None = None
+    expect_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

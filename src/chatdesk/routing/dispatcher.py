@@ -212,7 +212,31 @@ class Router:
             event_data={"escalated": escalate},
         )
         await self._send_position(result.after)
+        if escalate:
+            await self._offer_to_supervisor(conversation_id, now=now)
         await self._after_change()
+
+    async def _offer_to_supervisor(self, conversation_id: str, *, now: datetime) -> None:
+        """An angry visitor is offered to an online supervisor with a free seat first.
+
+        When none is there, or the offer is lost to a concurrent one, the conversation simply
+        stays in the queue with its escalated priority.
+        """
+        async with self.sessions() as session:
+            views, rows = await self.agent_views(session, now)
+        supervisors = [
+            v
+            for v in views
+            if rows[v.id].role in ("supervisor", "admin")
+            and v.status == "online"
+            and v.connected
+            and v.free_seats > 0
+        ]
+        if not supervisors:
+            return
+        target = min(supervisors, key=lambda v: (v.load, v.id))
+        with contextlib.suppress(IllegalStateError):
+            await self.offer(conversation_id, target.id, auto_accept=rows[target.id].auto_accept)
 
     async def _send_position(self, conversation: ConversationView) -> None:
         """``queued`` right after a hand-off, even when an agent is free at once."""
@@ -293,6 +317,15 @@ class Router:
         )
 
     async def _lock_agent(self, session: AsyncSession, agent_id: str) -> t.Agent | None:
+        """The agent's row, locked for the rest of the transaction (call it first).
+
+        The no-op write takes the lock on every database: a row lock on PostgreSQL, the
+        database write lock on SQLite, whose plain reads would otherwise run outside the
+        transaction, so two capacity checks could both pass before either writes.
+        """
+        await session.execute(
+            update(t.Agent).where(t.Agent.id == agent_id).values(max_chats=t.Agent.max_chats)
+        )
         result = await session.execute(
             select(t.Agent)
             .where(t.Agent.id == agent_id)
@@ -389,6 +422,8 @@ class Router:
             )
             expired = list(result.all())
         for conversation_id, agent_id in expired:
+            if agent_id is None:
+                continue
             try:
                 await self.service.apply(
                     conversation_id,
@@ -447,19 +482,23 @@ class Router:
         """Agents gone past the grace lose their chats (front of the queue) and offers."""
         grace_start = now - timedelta(seconds=self.settings.presence_grace_s)
         async with self.sessions() as session, session.begin():
-            online = list(
+            watched = list(
                 (
                     await session.execute(
                         select(t.Agent).where(
-                            t.Agent.status == "online", t.Agent.disconnected_at.is_(None)
+                            (t.Agent.status == "online") | t.Agent.disconnected_at.is_not(None)
                         )
                     )
                 ).scalars()
             )
-            connected = await self._connected([a.id for a in online])
-            for agent in online:  # a process died without telling: liveness expired
-                if agent.id not in connected:
-                    agent.disconnected_at = now
+            connected = await self._connected([a.id for a in watched])
+            for agent in watched:
+                if agent.disconnected_at is None and agent.id not in connected:
+                    agent.disconnected_at = now  # a process died without telling: TTL lapsed
+                elif agent.disconnected_at is not None and agent.id in connected:
+                    # Back within the grace without a new socket event here: Redis restarted
+                    # empty and the heartbeat re-registered them, or they reconnected.
+                    agent.disconnected_at = None
             gone = list(
                 (
                     await session.execute(
@@ -550,6 +589,17 @@ class Router:
         if not rows:
             return
         live = await self.liveness.connected_keys([visitor_key(v) for _, v in rows])
+        back = [v for _, v in rows if visitor_key(v) in live]
+        if back:  # e.g. re-registered by a heartbeat after Redis restarted empty
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(t.Conversation)
+                    .where(
+                        t.Conversation.visitor_id.in_(back),
+                        t.Conversation.visitor_gone_at.is_not(None),
+                    )
+                    .values(visitor_gone_at=None)
+                )
         for conversation_id, visitor_id in rows:
             if visitor_key(visitor_id) in live:
                 continue

@@ -23,13 +23,21 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_POOL_SIZE = 20
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers queue behind the group committer instead of failing
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the per-backend settings chatdesk relies on."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # Each aiosqlite connection is a thread: keep enough open that bursts of readers
+        # reuse them instead of starting (and ending) threads per request.
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatdesk.conversations.values import NewMessage, StoredMessage
-from chatdesk.storage.repositories import append_messages
+from chatdesk.errors import ChatdeskError
+from chatdesk.storage.batch import Appended, append_batch
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ MAX_QUEUE = 20_000  # back-pressure: appenders wait once this many are outstandi
 @dataclass(slots=True)
 class _Pending:
     message: NewMessage
-    future: asyncio.Future[tuple[StoredMessage, bool]]
+    future: asyncio.Future[Appended]
 
 
 class MessageWriter:
@@ -42,13 +42,19 @@ class MessageWriter:
         self.batches = 0
         self.messages = 0
 
-    async def append(self, message: NewMessage) -> tuple[StoredMessage, bool]:
-        """Store ``message``; returns it with its seq once committed (and whether it is new)."""
-        future: asyncio.Future[tuple[StoredMessage, bool]] = (
-            asyncio.get_running_loop().create_future()
-        )
+    async def store(self, message: NewMessage) -> Appended:
+        """Store ``message``; returns it with its seq and its conversation once committed.
+
+        Raises the ``ChatdeskError`` that refused it (missing conversation, unexpected state).
+        """
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(message, future))
         return await future
+
+    async def append(self, message: NewMessage) -> tuple[StoredMessage, bool]:
+        """``store`` for callers that need only the message and whether it is new."""
+        appended = await self.store(message)
+        return appended.message, appended.created
 
     async def run(self) -> None:
         """Commit queued appends until ``stop()``; owned by the runtime."""
@@ -73,20 +79,12 @@ class MessageWriter:
         await self._queue.put(None)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        by_conversation: dict[str, list[_Pending]] = defaultdict(list)
-        for pending in batch:
-            by_conversation[pending.message.conversation_id].append(pending)
         now = self._clock()
         try:
-            results: list[tuple[_Pending, tuple[StoredMessage, bool]]] = []
             async with self._sessions() as session, session.begin():
-                # Sorted so two processes lock conversation rows in the same order.
-                for conversation_id in sorted(by_conversation):
-                    group = by_conversation[conversation_id]
-                    stored = await append_messages(
-                        session, [pending.message for pending in group], now=now
-                    )
-                    results.extend(zip(group, stored, strict=True))
+                outcomes = await append_batch(
+                    session, [pending.message for pending in batch], now=now
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -100,6 +98,10 @@ class MessageWriter:
             return
         self.batches += 1
         self.messages += len(batch)
-        for pending, result in results:
-            if not pending.future.done():
-                pending.future.set_result(result)
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, ChatdeskError):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)

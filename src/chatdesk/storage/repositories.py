@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,10 +191,19 @@ async def update_conversation(
     from_states: Iterable[State] | None = None,
     where_agent: str | None = None,
     where_offered_to: str | None = None,
+    unchanged: dict[str, Any] | None = None,
     **values: Any,
 ) -> bool:
-    """A conditional update: applied only if the row is still in one of ``from_states``."""
+    """A conditional update: applied only if the row is still in one of ``from_states``.
+
+    ``unchanged`` maps column names to the values read before deciding (None: still NULL),
+    so a decision taken on a read outside the write's transaction (SQLite reads before the
+    first write are not in it) is applied only if the row still looks the same.
+    """
     stmt = update(t.Conversation).where(t.Conversation.id == conversation_id)
+    for column_name, expected in (unchanged or {}).items():
+        column = getattr(t.Conversation, column_name)
+        stmt = stmt.where(column.is_(None) if expected is None else column == expected)
     if from_states is not None:
         stmt = stmt.where(t.Conversation.state.in_([state.value for state in from_states]))
     if where_agent is not None:
@@ -361,7 +370,7 @@ async def append_messages(
             .values(last_seq=t.Conversation.last_seq + len(fresh), last_activity_at=now)
             .returning(t.Conversation.last_seq)
         )
-        last_seq = result.scalar_one_or_none()
+        last_seq = cast("int | None", result.scalar_one_or_none())
         if last_seq is None:
             raise NotFoundError("no such conversation")
         rows = [

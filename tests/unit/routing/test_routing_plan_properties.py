@@ -10,7 +10,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatdesk.routing.rules import (
@@ -26,6 +26,9 @@ FALLBACK_S = 60.0
 LANGS = ("en", "cs", "lv")
 DEPTS = ("sales", "support")
 AGENT_IDS = tuple(f"a{i}" for i in range(5))
+# No per-example deadline or slow-generation check: these are correctness properties, and a
+# loaded test machine must not turn them into timed assertions.
+untimed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -109,6 +112,7 @@ def remaining_after(plan: list[Assignment], agents: list[AgentView]) -> dict[str
     return {a.id: a.max_chats - a.active_chats - a.pending_offers - given_now[a.id] for a in agents}
 
 
+@untimed
 @given(scenarios)
 def test_each_conversation_gets_at_most_one_offer_and_only_if_none_pending(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -121,6 +125,7 @@ def test_each_conversation_gets_at_most_one_offer_and_only_if_none_pending(
     assert all(by_id[c].offered_to is None for c in ids)
 
 
+@untimed
 @given(scenarios)
 def test_no_agent_exceeds_capacity_counting_chats_and_pending_offers(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -132,6 +137,7 @@ def test_no_agent_exceeds_capacity_counting_chats_and_pending_offers(
         assert remaining[agent_id] >= 0
 
 
+@untimed
 @given(scenarios)
 def test_every_offer_goes_to_an_agent_who_may_serve_the_conversation(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -143,6 +149,7 @@ def test_every_offer_goes_to_an_agent_who_may_serve_the_conversation(
         assert oracle_may_serve(by_agent[p.agent_id], by_conv[p.conversation_id], agents)
 
 
+@untimed
 @given(scenarios)
 def test_no_agent_with_a_free_seat_idles_while_a_conversation_it_may_serve_waits(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -160,6 +167,7 @@ def test_no_agent_with_a_free_seat_idles_while_a_conversation_it_may_serve_waits
             )
 
 
+@untimed
 @given(scenarios)
 def test_no_later_conversation_takes_an_agent_an_earlier_unserved_one_could_have(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -178,6 +186,7 @@ def test_no_later_conversation_takes_an_agent_an_earlier_unserved_one_could_have
                 assert not oracle_may_serve(by_agent[p.agent_id], conv, agents)
 
 
+@untimed
 @given(scenarios)
 def test_oldest_first_within_a_requirement_and_priority(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -192,6 +201,7 @@ def test_oldest_first_within_a_requirement_and_priority(
                 assert earlier.conversation_id in served
 
 
+@untimed
 @given(scenarios)
 def test_excluded_agent_is_offered_only_when_no_other_could_take_it_then(
     scenario: tuple[list[WaitingView], list[AgentView]],
@@ -210,6 +220,7 @@ def test_excluded_agent_is_offered_only_when_no_other_could_take_it_then(
         used[p.agent_id] += 1
 
 
+@untimed
 @given(scenarios, st.randoms(use_true_random=False))
 def test_plan_does_not_depend_on_input_order(
     scenario: tuple[list[WaitingView], list[AgentView]], rnd: random.Random
@@ -221,6 +232,7 @@ def test_plan_does_not_depend_on_input_order(
     assert run(shuffled_waiting, shuffled_agents) == run(waiting, agents)
 
 
+@untimed
 @given(scenarios)
 def test_plan_is_in_queue_order(scenario: tuple[list[WaitingView], list[AgentView]]) -> None:
     waiting, agents = scenario

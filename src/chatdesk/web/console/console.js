@@ -10,6 +10,7 @@
   const RECONNECT_BASE_MS = 500, RECONNECT_MAX_MS = 15000; // doubled per failure, jittered
   const TYPING_IDLE_MS = 2500; // send "typing off" after this much silence
   const TYPING_SHOW_MS = 8000; // hide a visitor's typing indicator if the "off" got lost
+  const TYPING_REFRESH_MS = 3000; // repeat "typing on" while typing, well inside TYPING_SHOW_MS
   const OVERVIEW_REFRESH_MS = 3000; // supervisor view: the server pushes only queue totals
   const PENDING_REFRESH_MS = 15000; // pending (left) messages are not pushed at all
 
@@ -251,8 +252,11 @@
         if ('auto_accept' in f.agent) $('auto-accept').checked = !!f.agent.auto_accept;
       }
       const live = new Set();
-      for (const data of f.conversations || []) { conv(data.id, data); live.add(data.id); }
-      for (const c of S.convs.values()) if (!live.has(c.id) && !c.watching && !c.closed) c.closed = true;
+      for (const data of f.conversations || []) { conv(data.id, data).closed = false; live.add(data.id); }
+      for (const c of S.convs.values()) {
+        if (c.watching) send({ type: 'watch', conversation_id: c.id }); // watching is per connection
+        else if (!live.has(c.id) && !c.closed) c.closed = true;
+      }
       // Replies typed while the socket was down: same client_id, so the server stores each once.
       for (const [client_id, o] of S.outbox) send({ type: 'message', conversation_id: o.conversation_id, client_id, text: o.text });
       if (!S.current && f.conversations && f.conversations.length) select(f.conversations[0].id);
@@ -280,14 +284,17 @@
       if (!S.current || S.convs.get(S.current)?.closed) select(c.id); else renderAll();
     },
     watching(f) {
+      const again = S.convs.get(f.conversation_id)?.watching; // re-sent after a reconnect
       const c = conv(f.conversation_id, f);
       c.watching = true; c.closed = false;
+      if (again) { renderAll(); return; }
       switchView('inbox');
       select(c.id);
     },
     message(f) {
       const c = conv(f.conversation_id);
       if (f.author === 'visitor') c.typing = false;
+      if (c.takingOver && f.author === 'system') confirmTakeover(c);
       if (addMessage(c, f, true)) {
         if (f.author === 'visitor' && S.current !== f.conversation_id) {
           announce('New message in another conversation.');
@@ -325,7 +332,8 @@
     transferred(f) {
       const c = S.convs.get(f.conversation_id);
       if (c) { c.closed = true; c.state = 'transferred'; }
-      notice('Conversation transferred' + (f.to_agent_name ? ' to ' + f.to_agent_name : '') + '.');
+      const to = f.to_agent_name || (f.to_department && 'the ' + f.to_department + ' department');
+      notice('Conversation transferred' + (to ? ' to ' + to : '') + '.');
       renderAll();
     },
     error(f) {
@@ -342,31 +350,37 @@
     },
   };
 
-  // ---- Rendering: lists.
+  // ---- Rendering: lists. Lists are rebuilt on every change; a focused button is found again
+  // by its data-focus-key afterwards, so keyboard users keep their place.
+  const keepFocus = (render) => {
+    const key = document.activeElement && document.activeElement.dataset.focusKey;
+    render();
+    if (key) document.querySelector('[data-focus-key="' + CSS.escape(key) + '"]')?.focus();
+  };
   const renderQueueInfo = () => {
     const q = S.queue;
     $('queue-info').textContent = 'Waiting: ' + (q.waiting || 0) + (q.waiting ? ' · oldest ' + fmtDuration(q.oldest_wait_s || 0) : '');
   };
-  const renderOffers = () => {
+  const renderOffers = () => keepFocus(() => {
     const ul = $('offers');
     ul.replaceChildren();
     for (const [id, o] of S.offers) {
       const f = o.frame, left = Math.max(0, Math.round((o.expiresAt - Date.now()) / 1000));
       ul.append(el('li', { class: 'offer' },
-        el('p', { class: 'offer-head' }, el('strong', { text: (f.lang || '?').toUpperCase() }), ' ', el('span', { class: 'muted', text: 'expires in ' + left + ' s' })),
+        el('p', { class: 'offer-head' }, el('strong', { text: (f.lang || '?').toUpperCase() }), ' ', el('span', { class: 'muted countdown', 'data-id': id, text: 'expires in ' + left + ' s' })),
         el('p', { class: 'preview', text: f.preview || '' }),
         f.visitor && f.visitor.page_url ? el('p', { class: 'muted small', text: f.visitor.page_url }) : null,
         el('div', { class: 'row' },
-          el('button', { type: 'button', class: 'primary', text: 'Accept', onclick: () => { unlockAudio(); send({ type: 'accept', conversation_id: id }); } }),
-          el('button', { type: 'button', text: 'Decline', onclick: () => { send({ type: 'decline', conversation_id: id }); S.offers.delete(id); renderOffers(); } }))));
+          el('button', { type: 'button', class: 'primary', text: 'Accept', 'data-focus-key': 'accept-' + id, onclick: () => { unlockAudio(); send({ type: 'accept', conversation_id: id }); } }),
+          el('button', { type: 'button', text: 'Decline', 'data-focus-key': 'decline-' + id, onclick: () => { send({ type: 'decline', conversation_id: id }); S.offers.delete(id); renderOffers(); } }))));
     }
     $('offers-empty').hidden = S.offers.size > 0;
-  };
+  });
   const convLabel = (c) => {
     const first = [...c.messages.values()].find((m) => m.author === 'visitor');
     return (first ? first.text.slice(0, 40) : 'Visitor ' + shortId(c.visitor.id || c.id));
   };
-  const renderLists = () => {
+  const renderLists = () => keepFocus(() => {
     const ul = $('mine');
     ul.replaceChildren();
     let shown = 0;
@@ -376,7 +390,7 @@
       const tags = [(c.lang || '').toUpperCase(), c.watching ? 'watching' : c.closed ? c.state : ''].filter(Boolean).join(' · ');
       ul.append(el('li', {},
         el('button', { type: 'button', class: 'conv-item' + (S.current === c.id ? ' current' : '') + (c.closed ? ' done' : ''),
-          'aria-current': S.current === c.id ? 'true' : null,
+          'aria-current': S.current === c.id ? 'true' : null, 'data-focus-key': 'conv-' + c.id,
           'aria-label': label + (tags ? ', ' + tags : '') + (c.unread ? ', ' + c.unread + ' unread' : ''),
           onclick: () => select(c.id) },
         el('span', { class: 'conv-label', text: label }),
@@ -390,10 +404,10 @@
       pl.append(el('li', { class: 'pending-item' },
         el('p', { class: 'preview', text: p.preview || '' }),
         el('p', { class: 'muted small', text: [(p.lang || '').toUpperCase(), p.visitor_email, p.created_at && new Date(p.created_at).toLocaleString()].filter(Boolean).join(' · ') }),
-        el('button', { type: 'button', text: 'Take', onclick: () => send({ type: 'accept', conversation_id: p.id }) })));
+        el('button', { type: 'button', text: 'Take', 'data-focus-key': 'take-' + p.id, onclick: () => send({ type: 'accept', conversation_id: p.id }) })));
     }
     $('pending-empty').hidden = S.pendingList.length > 0;
-  };
+  });
 
   // ---- Rendering: one conversation.
   const authorLabel = (m) => ({ visitor: 'Visitor', bot: m.author_name || 'Bot', agent: m.author_name || 'Agent', system: 'System', note: 'Private note' + (m.author_name ? ' · ' + m.author_name : '') })[m.author] || m.author;
@@ -404,6 +418,10 @@
     if (m.bot) {
       meta.push('FAQ ' + (m.bot.outcome || '') + (m.bot.entry_id ? ' · ' + m.bot.entry_id : '') +
         (typeof m.bot.score === 'number' ? ' · score ' + m.bot.score.toFixed(2) : ''));
+      const others = (Array.isArray(m.bot.candidates) ? m.bot.candidates : []).filter((x) => x && x.entry_id);
+      if (others.length) {
+        meta.push('· candidates ' + others.slice(0, 3).map((x) => x.entry_id + (typeof x.score === 'number' ? ' ' + x.score.toFixed(2) : '')).join(', '));
+      }
     }
     const node = el('article', { class: 'msg ' + m.author, 'aria-label': authorLabel(m) + ' ' + fmtTime(m.ts) },
       el('p', { class: 'who' }, el('span', { text: authorLabel(m) }), ' ', el('time', { datetime: m.ts || '', text: fmtTime(m.ts) })),
@@ -450,8 +468,12 @@
     $('act-takeover').hidden = !c.watching || !['supervisor', 'admin'].includes(S.me?.role);
     $('act-dismiss').hidden = !c.closed;
     $('composer').hidden = c.closed;
-    if (c.watching) { $('composer').querySelector('input[value="note"]').checked = true; }
-    $('composer').querySelector('input[value="reply"]').disabled = c.watching;
+    // Watching supervisors may only add private notes; replying needs a take-over.
+    const reply = $('composer').querySelector('input[value="reply"]');
+    if (c.watching) $('composer').querySelector('input[value="note"]').checked = true;
+    else if (reply.disabled) reply.checked = true;
+    reply.disabled = c.watching;
+    $('composer').classList.toggle('note-mode', mode() === 'note');
     renderMessages();
     renderContext(c);
   };
@@ -498,7 +520,7 @@
   };
 
   // ---- Composer, typing, quick replies.
-  let typingSent = false, typingTimer = 0;
+  let typingSent = false, typingSentAt = 0, typingTimer = 0;
   const stopTyping = () => {
     clearTimeout(typingTimer);
     if (typingSent && S.current) send({ type: 'typing', conversation_id: S.current, on: false });
@@ -527,7 +549,10 @@
   });
   $('composer-text').addEventListener('input', () => {
     if (mode() === 'note' || !S.current) return;
-    if (!typingSent) typingSent = send({ type: 'typing', conversation_id: S.current, on: true });
+    if (!typingSent || Date.now() - typingSentAt > TYPING_REFRESH_MS) {
+      typingSent = send({ type: 'typing', conversation_id: S.current, on: true });
+      typingSentAt = Date.now();
+    }
     clearTimeout(typingTimer);
     typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
   });
@@ -549,11 +574,14 @@
       ...(data.faq || []).map((r) => ({ kind: 'FAQ', title: r.question, text: r.answer })),
     ].filter((r) => !q || (r.title + ' ' + r.text).toLowerCase().includes(q));
     $('quick-list').replaceChildren(...items.map((r) => el('li', {},
-      el('button', { type: 'button', onclick: () => insertReply(r.text) },
+      el('button', { type: 'button', onclick: () => insertReply(r.kind === 'FAQ' ? plainText(r.text) : r.text) },
         el('span', { class: 'kind', text: r.kind }), ' ', el('strong', { text: r.title }),
         el('span', { class: 'quick-text', text: r.text })))));
     if (!items.length) $('quick-list').append(el('li', { class: 'muted', text: 'No quick replies.' }));
   };
+  // Agent messages reach the visitor as plain text, so FAQ Markdown is flattened on insertion.
+  const plainText = (md) => md.replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, t, u) => (t === u ? u : t + ' (' + u + ')'))
+    .replace(/\*\*(.+?)\*\*|__(.+?)__/g, '$1$2').replace(/\*([^*\s][^*]*?)\*|(?<![\w])_([^_]+)_(?![\w])/g, '$1$2');
   const insertReply = (text) => {
     const ta = $('composer-text');
     ta.value = ta.value.trim() ? ta.value.replace(/\s*$/, '\n') + text : text;
@@ -578,7 +606,20 @@
     const c = current();
     if (c && send({ type: 'escalate', conversation_id: c.id })) notice('A supervisor has been asked to help.');
   });
-  $('act-takeover').addEventListener('click', () => { const c = current(); if (c) send({ type: 'takeover', conversation_id: c.id }); });
+  $('act-takeover').addEventListener('click', () => {
+    const c = current();
+    if (c && send({ type: 'takeover', conversation_id: c.id })) c.takingOver = true;
+  });
+  // A supervisor who already watches a chat is sent no `assigned` frame when taking it over;
+  // the system message announcing the take-over is the cue to confirm ownership over REST.
+  const confirmTakeover = async (c) => {
+    try {
+      const detail = await api('/api/v1/conversations/' + encodeURIComponent(c.id));
+      if (detail.agent_id !== S.me.id) return;
+      Object.assign(c, { takingOver: false, watching: false, closed: false, state: 'assigned', detail });
+      renderAll();
+    } catch (e) { /* the next system message tries again */ }
+  };
   $('act-dismiss').addEventListener('click', () => {
     S.convs.delete(S.current); S.current = null;
     const next = [...S.convs.values()].find((c) => !c.closed);
@@ -634,11 +675,16 @@
   };
   setInterval(() => { if (S.me) refreshPending(); }, PENDING_REFRESH_MS);
   setInterval(() => { // countdowns and waiting times tick locally between server updates
-    if (S.offers.size) {
-      for (const [id, o] of S.offers) if (o.expiresAt < Date.now() - 2000) S.offers.delete(id);
-      renderOffers();
+    if (S.offers.size) { // update countdowns in place (re-rendering would move keyboard focus)
+      let gone = false;
+      for (const [id, o] of S.offers) if (o.expiresAt < Date.now() - 2000) { S.offers.delete(id); gone = true; }
+      if (gone) renderOffers();
+      for (const span of $('offers').querySelectorAll('.countdown')) {
+        const o = S.offers.get(span.dataset.id);
+        if (o) span.textContent = 'expires in ' + Math.max(0, Math.round((o.expiresAt - Date.now()) / 1000)) + ' s';
+      }
     }
-    if (S.view === 'supervisor' && S.overview) renderOverview();
+    if (S.view === 'supervisor' && S.overview) tickOverview();
   }, 1000);
 
   // ---- Supervisor view.
@@ -659,23 +705,45 @@
     try { S.overview = await api('/api/v1/supervisor/overview'); S.overviewAt = Date.now(); renderOverview(); } catch (e) { notice('Could not load the overview: ' + e.message); } finally { overviewBusy = false; }
   };
   setInterval(() => { if (S.me && S.view === 'supervisor') refreshOverview(); }, OVERVIEW_REFRESH_MS);
+  // Waiting times tick in place every second; the tables are rebuilt only when something
+  // else changed, so a keyboard user's focus on a Watch button is not pulled away.
+  const ticking = (seconds) => el('span', { class: 'tick', 'data-s': String(seconds), text: fmtDuration(seconds) });
+  const tickOverview = () => {
+    const since = (Date.now() - S.overviewAt) / 1000;
+    for (const span of $('supervisor-view').querySelectorAll('.tick')) span.textContent = fmtDuration(+span.dataset.s + since);
+  };
+  let overviewKey = '';
   const renderOverview = () => {
-    const o = S.overview, since = (Date.now() - S.overviewAt) / 1000;
+    const o = S.overview;
+    const key = JSON.stringify([o.queue.map((q) => [q.conversation_id, q.position, q.state, q.escalated]),
+      o.agents.map((a) => [a.id, a.status, a.connected, a.active_chats, a.max_chats]),
+      o.conversations.map((c) => [c.id, c.state, c.agent_id])]);
+    if (key === overviewKey) {
+      for (const [i, q] of o.queue.entries()) { const span = $('sv-queue').querySelectorAll('.tick')[i]; if (span) span.dataset.s = q.waiting_s; }
+      for (const [i, c] of o.conversations.entries()) { const span = $('sv-convs').querySelectorAll('.tick')[i]; if (span) span.dataset.s = c.since_s ?? 0; }
+      tickOverview();
+      return;
+    }
+    overviewKey = key;
+    keepFocus(() => rebuildOverview(o));
+    tickOverview();
+  };
+  const rebuildOverview = (o) => {
     const cells = (...xs) => el('tr', {}, ...xs.map((x) => el('td', {}, x)));
     const emptyRow = (n, text) => el('tr', {}, el('td', { colspan: String(n), class: 'muted', text }));
     $('sv-queue').replaceChildren(...o.queue.map((q) => cells(String(q.position ?? '—'), shortId(q.conversation_id),
       (q.state || 'queued') + (q.escalated ? ', escalated' : ''), (q.lang || '').toUpperCase(), q.department || '—',
-      fmtDuration(q.waiting_s + since), String(q.priority ?? ''))));
+      ticking(q.waiting_s), String(q.priority ?? ''))));
     if (!o.queue.length) $('sv-queue').append(emptyRow(7, 'Nobody is waiting.'));
     $('sv-agents').replaceChildren(...o.agents.map((a) => {
       const load = el('span', { class: 'load' }, el('meter', { min: '0', max: String(a.max_chats || 1), value: String(a.active_chats ?? 0), 'aria-label': a.name + ' load' }), ' ' + (a.active_chats ?? 0) + ' / ' + a.max_chats);
       return cells(a.name, a.role, el('span', { class: 'status-' + a.status, text: a.status }), a.connected ? 'yes' : 'no', load, (a.languages || []).join(', '));
     }));
     $('sv-convs').replaceChildren(...o.conversations.map((c) => cells(shortId(c.id), c.state, c.agent_name || '—', (c.lang || '').toUpperCase(),
-      c.since_s != null ? fmtDuration(c.since_s + since) : '—',
+      c.since_s != null ? ticking(c.since_s) : '—',
       el('span', { class: 'row' },
-        el('button', { type: 'button', text: 'Watch', 'aria-label': 'Watch conversation ' + shortId(c.id), onclick: () => send({ type: 'watch', conversation_id: c.id }) }),
-        el('button', { type: 'button', text: 'Take over', 'aria-label': 'Take over conversation ' + shortId(c.id), onclick: () => send({ type: 'takeover', conversation_id: c.id }) })))));
+        el('button', { type: 'button', text: 'Watch', 'data-focus-key': 'watch-' + c.id, 'aria-label': 'Watch conversation ' + shortId(c.id), onclick: () => send({ type: 'watch', conversation_id: c.id }) }),
+        el('button', { type: 'button', text: 'Take over', 'data-focus-key': 'takeover-' + c.id, 'aria-label': 'Take over conversation ' + shortId(c.id), onclick: () => send({ type: 'takeover', conversation_id: c.id }) })))));
     if (!o.conversations.length) $('sv-convs').append(emptyRow(6, 'No open conversations.'));
   };
 
