@@ -131,7 +131,7 @@ def take(browser: Browser, base: str, logins: dict[str, str]) -> None:
     visitor = visitor_ctx.new_page()
     visitor.goto(f"{base}/demo")
     visitor.click(f"{WIDGET} .launch")
-    expect(visitor.locator(f"{WIDGET} header .sub")).to_have_text("We're online")
+    expect(visitor.locator(f"{WIDGET} .hd .sub")).to_have_text("We're online")
     widget_shot(visitor, "widget-open.png")
 
     say(visitor, "How much does shipping cost?")

@@ -215,14 +215,14 @@ background:#b42318;color:#fff;font:700 12px/22px system-ui,sans-serif}
 max-height:calc(100vh - 112px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);
 display:flex;flex-direction:column;overflow:hidden}
 .left .launch,.left .panel{right:auto;left:20px}
-header{background:var(--c);color:var(--t);padding:12px 12px 12px 16px;display:flex;align-items:center;gap:6px}
-header div{flex:1;min-width:0}
+.hd{background:var(--c);color:var(--t);padding:12px 12px 12px 16px;display:flex;align-items:center;gap:6px}
+.hd div{flex:1;min-width:0}
 h2{margin:0;font-size:16px;font-weight:700}
 .sub{margin:2px 0 0;font-size:13px}
 .sub:before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;background:#a0a7b0}
 .on .sub:before{background:#3ddc84}
-header button{background:none;border:1px solid transparent;color:inherit;border-radius:8px;padding:4px 8px}
-header .x{font-size:22px;line-height:1;padding:2px 8px}
+.hd button{background:none;border:1px solid transparent;color:inherit;border-radius:8px;padding:4px 8px}
+.hd .x{font-size:22px;line-height:1;padding:2px 8px}
 .log{flex:1;overflow-y:auto;padding:12px;background:#f5f6f8}
 .m{margin:8px 0;max-width:86%}
 .b{padding:8px 11px;border-radius:12px;background:#fff;border:1px solid #dde1e6;white-space:pre-wrap;overflow-wrap:anywhere}
@@ -279,7 +279,7 @@ border-radius:9px;background:#fff}
   launch.insertAdjacentHTML('afterbegin', ICON);
   const sub = h('p', { class: 'sub' });
   const endBtn = h('button', { type: 'button', i: 'end', hidden: true, onclick: () => send({ type: 'close' }) });
-  const header = h('header', {}, [
+  const header = h('div', { class: 'hd' }, [
     h('div', {}, [h('h2', { id: 'cd-title', i: titleKey, text: opt.title || '' }), sub]),
     endBtn,
     h('button', { type: 'button', class: 'x', a: 'min', text: '×', onclick: () => api.close() }),

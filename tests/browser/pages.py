@@ -87,7 +87,7 @@ class Widget:
 
     @property
     def header_status(self) -> Locator:
-        return self.q("header .sub")
+        return self.q(".hd .sub")
 
     def bubbles(self, author: str) -> Locator:
         """Message bodies by author: visitor, bot, agent or system."""

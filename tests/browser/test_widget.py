@@ -125,7 +125,7 @@ async def test_on_a_phone_the_open_panel_fills_the_screen(
     await expect(widget.launcher).to_be_hidden()
     await widget.say("How much does shipping cost?")
     await expect(widget.bubbles("bot").last).to_contain_text("4.90 EUR")
-    await widget.q("header .x").tap()
+    await widget.q(".hd .x").tap()
     await expect(widget.panel).to_be_hidden()
     await expect(widget.launcher).to_be_visible()
 
@@ -180,7 +180,7 @@ async def test_js_api_opens_switches_language_and_reports_events(
     await expect(widget.panel).to_be_visible()
     await expect(widget.q("h2")).to_have_text("Velora help")
     # A light brand colour gets dark text, so the header stays readable.
-    header_color = await widget.q("header").evaluate("el => getComputedStyle(el).color")
+    header_color = await widget.q(".hd").evaluate("el => getComputedStyle(el).color")
     assert header_color == "rgb(17, 17, 17)"
     await expect(widget.input).to_have_attribute("placeholder", "Napisz wiadomość…")
     await visitor.page.evaluate("() => chatdesk.setLanguage('et')")

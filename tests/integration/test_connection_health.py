@@ -75,7 +75,10 @@ BIG_CHARS = 50_000  # a frame just under the 64 KB limit fills socket buffers qu
 
 
 @pytest.mark.parametrize(
-    "server_env", [{**ENV, "max_message_chars": BIG_CHARS}], ids=["heartbeat_default"]
+    # heartbeats far away: the paused client must be dropped for its queue, not its pings
+    "server_env",
+    [{**ENV, "max_message_chars": BIG_CHARS, "heartbeat_s": 600}],
+    ids=["slow"],
 )
 async def test_slow_client_is_closed_with_1013_and_resumes_without_loss(
     live_server: LiveServer,

@@ -292,11 +292,18 @@ class ChatVisitor:
         await self.client.send(frame)
 
     async def say(self, text: str, client_id: str, *, timeout_s: float = 10) -> dict[str, Any]:
-        """Send a message and wait for its acknowledgement (the stored message)."""
+        """Send a message and wait for its acknowledgement (the stored message).
+
+        Raises ``ConnectionError`` when the connection is lost first: re-send the same
+        ``client_id`` after reconnecting."""
         assert self.client is not None
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[client_id] = waiter
-        await self.client.send({"type": "message", "client_id": client_id, "text": text})
+        try:
+            await self.client.send({"type": "message", "client_id": client_id, "text": text})
+        except websockets.ConnectionClosed as exc:
+            self._acks.pop(client_id, None)
+            raise ConnectionError("connection lost before the send") from exc
         async with asyncio.timeout(timeout_s):
             return await waiter
 

@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -132,6 +133,13 @@ class _WordEvidence:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int32)
+
+
+def _sum_by_row(
+    rows: npt.NDArray[np.integer[Any]], weights: npt.NDArray[np.float64], size: int
+) -> npt.NDArray[np.float64]:
+    """Dense vector of ``size`` with ``weights`` added up per row (float even when empty)."""
+    return np.bincount(rows, weights=weights, minlength=size).astype(np.float64, copy=False)
 
 
 def _max_by_row(
@@ -241,12 +249,12 @@ class FaqIndex:
         flat_tokens = np.fromiter(
             (t for ids in tokens_of for t in ids), np.int64, int(token_counts.sum())
         )
-        weight = np.bincount(
+        phrasing_weight = _sum_by_row(
             np.repeat(np.arange(len(texts)), token_counts),
-            weights=self._idf[flat_tokens],
-            minlength=len(texts),
+            self._idf[flat_tokens],
+            len(texts),
         )
-        self._phrasing_weight = np.where(weight > 0.0, weight, 1.0)
+        self._phrasing_weight = np.where(phrasing_weight > 0.0, phrasing_weight, 1.0)
         # Language factor of every phrasing for a question in each language (None: no hint).
         self._factors = {
             code: np.where(self._phrasing_lang == i, 1.0, OTHER_LANGUAGE_FACTOR)
@@ -268,6 +276,13 @@ class FaqIndex:
         self._word_lengths = np.fromiter(
             (len(w) for w in self._words), dtype=np.int32, count=len(self._words)
         )
+        self._word_array = np.array(self._words, dtype=object)
+        prefix_lists: defaultdict[str, list[int]] = defaultdict(list)
+        for token_id, word in enumerate(self._words):
+            prefix_lists[word[:4]].append(token_id)
+        self._prefix_index = {
+            prefix: np.array(ids, dtype=np.int32) for prefix, ids in prefix_lists.items()
+        }
         self.expand = lru_cache(maxsize=WORD_CACHE_SIZE)(self._expand)
         self._evidence = lru_cache(maxsize=WORD_CACHE_SIZE)(self._word_evidence)
 
@@ -318,6 +333,10 @@ class FaqIndex:
             close = np.flatnonzero(shared >= needed)
             if exact is not None:
                 close = close[close != exact]
+            # Cheap filter first: too different in length, and not starting alike.
+            near = np.abs(self._word_lengths[close] - len(word)) <= MAX_LENGTH_DIFFERENCE
+            near |= np.isin(close, self._prefix_index.get(word[:4], _NO_ROWS))
+            close = close[near]
             if len(close):
                 sims = self._similarities(word, close)
                 hits = np.flatnonzero(sims)
@@ -332,7 +351,7 @@ class FaqIndex:
         call per pair; words whose lengths differ by more than MAX_LENGTH_DIFFERENCE only
         count when they start like ``word``.
         """
-        others = [self._words[t] for t in tokens.tolist()]
+        others = self._word_array[tokens]
         lengths = self._word_lengths[tokens]
         size = len(word)
         edit = process.cdist([word], others, scorer=OSA.normalized_similarity, dtype=np.float64)[0]
@@ -377,15 +396,15 @@ class FaqIndex:
         n_phrasings, n_entries = len(self._texts), len(self.entry_ids)
         # query_cover: the question's weight each phrasing explains; bag_cover: the same for
         # everything an entry says.
-        q_cover = np.bincount(
+        q_cover = _sum_by_row(
             np.concatenate([e.phrasings for e in evidence]),
-            weights=np.concatenate([e.idf * e.phrasing_sims for e in evidence]),
-            minlength=n_phrasings,
+            np.concatenate([e.idf * e.phrasing_sims for e in evidence]),
+            n_phrasings,
         )
-        bag = np.bincount(
+        bag = _sum_by_row(
             np.concatenate([e.entries for e in evidence]),
-            weights=np.concatenate([e.idf * e.entry_sims for e in evidence]),
-            minlength=n_entries,
+            np.concatenate([e.idf * e.entry_sims for e in evidence]),
+            n_entries,
         )
         # phrase_cover: each phrasing word counts once, at its best similarity to the question.
         token_best: dict[int, float] = {}
@@ -395,13 +414,13 @@ class FaqIndex:
                     token_best[token] = sim
         phrase = self._phrase_postings
         matched = list(token_best)
-        d_cover = np.bincount(
+        d_cover = _sum_by_row(
             np.concatenate([phrase.rows_of(t) for t in matched]) if matched else _NO_ROWS,
-            weights=np.repeat(
+            np.repeat(
                 self._idf[matched] * np.fromiter(token_best.values(), np.float64, len(matched)),
                 [phrase.size_of(t) for t in matched],
             ),
-            minlength=n_phrasings,
+            n_phrasings,
         )
         q_cover /= total
         bag /= total
@@ -421,17 +440,7 @@ class FaqIndex:
             shortlist = shortlist[top]
         shortlist = shortlist[np.argsort(-total_score[shortlist], kind="stable")]
         with_phrasing = shortlist[best_key[shortlist] > 0.0]
-        best_phrasing = np.array(
-            [
-                start + int(np.argmax(key[start:end]))
-                for start, end in zip(
-                    self._entry_start[with_phrasing].tolist(),
-                    self._entry_end[with_phrasing].tolist(),
-                    strict=True,
-                )
-            ],
-            dtype=np.int64,
-        )
+        best_phrasing = self._best_phrasings(with_phrasing, key, best_key)
         chars = self._chars(query, best_phrasing)
         if factor is not None:
             chars *= factor[best_phrasing]
@@ -462,6 +471,30 @@ class FaqIndex:
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates[:limit]
 
+    def _best_phrasings(
+        self,
+        entries: npt.NDArray[np.intp],
+        key: npt.NDArray[np.float64],
+        best_key: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.int64]:
+        """For each entry, its first phrasing whose key equals the entry's best key."""
+        if not len(entries):
+            return np.zeros(0, dtype=np.int64)
+        flat, segment = self._flat_ranges(self._entry_start[entries], self._entry_end[entries])
+        hits = np.flatnonzero(key[flat] == best_key[entries][segment])
+        _, first = np.unique(segment[hits], return_index=True)
+        return flat[hits[first]].astype(np.int64)
+
+    @staticmethod
+    def _flat_ranges(
+        starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """All indices of the ranges [start, end), and which range each belongs to."""
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        flat = offsets + np.arange(int(lengths.sum()))
+        return flat, np.repeat(np.arange(len(starts)), lengths)
+
     def _chars(
         self, query: Sequence[str], phrasings: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
@@ -475,13 +508,9 @@ class FaqIndex:
         for gram, count in grams.items():
             dense[self._gram_ids.get(gram, unknown)] = count / norm
         dense[unknown] = 0.0
-        starts, ends = self._gram_ptr[phrasings], self._gram_ptr[phrasings + 1]
-        lengths = ends - starts
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        flat = offsets + np.arange(int(lengths.sum()))
+        flat, segment = self._flat_ranges(self._gram_ptr[phrasings], self._gram_ptr[phrasings + 1])
         products = dense[self._gram_rows[flat]] * self._gram_values[flat]
-        segment = np.repeat(np.arange(len(phrasings)), lengths)
-        return np.bincount(segment, weights=products, minlength=len(phrasings))
+        return _sum_by_row(segment, products, len(phrasings))
 
 
 def best_phrasing(faq: Faq, entry_id: str, lang: str, fallback: str) -> str:

@@ -8,10 +8,12 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.bot.unanswered import Miss, draft_yaml, group_misses
 from chatdesk.channels.auth import AdminAgent
 from chatdesk.channels.deps import RuntimeDep
+from chatdesk.conversations.model import Author
 from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
 
@@ -72,27 +74,70 @@ async def ask(body: AskRequest, runtime: RuntimeDep) -> AskResponse:
 
 
 async def _misses(runtime: RuntimeDep) -> list[Miss]:
+    """The newest misses, each with the first human reply that followed it (if any): that
+    reply seeds the draft FAQ answer."""
     async with runtime.sessions() as session:
-        rows = (
+        rows = list(
+            (
+                await session.execute(
+                    select(t.BotMiss).order_by(t.BotMiss.created_at.desc()).limit(UNANSWERED_LIMIT)
+                )
+            ).scalars()
+        )
+        replies = await _first_agent_replies(session, rows)
+    return [
+        Miss(
+            id=row.id,
+            text=row.text,
+            lang=row.lang,
+            outcome=row.outcome,
+            entry_id=row.entry_id,
+            score=row.score,
+            conversation_id=row.conversation_id,
+            agent_reply=replies.get(row.id),
+            created_at=row.created_at,
+        )
+        for row in rows
+        if row.text.strip()
+    ]
+
+
+async def _first_agent_replies(session: AsyncSession, misses: list[t.BotMiss]) -> dict[str, str]:
+    message_ids = [m.message_id for m in misses if m.message_id]
+    conversation_ids = sorted({m.conversation_id for m in misses if m.conversation_id})
+    if not message_ids or not conversation_ids:
+        return {}
+    seq_of = dict(
+        (
             await session.execute(
-                select(t.BotMiss).order_by(t.BotMiss.created_at.desc()).limit(UNANSWERED_LIMIT)
+                select(t.Message.id, t.Message.seq).where(t.Message.id.in_(message_ids))
             )
-        ).scalars()
-        return [
-            Miss(
-                id=row.id,
-                text=row.text,
-                lang=row.lang,
-                outcome=row.outcome,
-                entry_id=row.entry_id,
-                score=row.score,
-                conversation_id=row.conversation_id,
-                agent_reply=row.agent_reply,
-                created_at=row.created_at,
+        ).all()
+    )
+    agent_messages: dict[str, list[tuple[int, str]]] = {}
+    for conversation_id, seq, text in (
+        await session.execute(
+            select(t.Message.conversation_id, t.Message.seq, t.Message.text)
+            .where(
+                t.Message.conversation_id.in_(conversation_ids),
+                t.Message.author == Author.AGENT.value,
             )
-            for row in rows
-            if row.text.strip()
-        ]
+            .order_by(t.Message.seq)
+        )
+    ).all():
+        agent_messages.setdefault(conversation_id, []).append((seq, text))
+    replies: dict[str, str] = {}
+    for miss in misses:
+        after = seq_of.get(miss.message_id or "")
+        if after is None or miss.conversation_id is None:
+            continue
+        reply = next(
+            (text for seq, text in agent_messages.get(miss.conversation_id, []) if seq > after),
+            None,
+        )
+        if reply is not None:
+            replies[miss.id] = reply
+    return replies
 
 
 @router.get("/api/v1/admin/unanswered")

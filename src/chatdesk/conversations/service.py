@@ -509,16 +509,10 @@ class ConversationService:
     async def agent_message(
         self, *, agent_id: str, agent_name: str, conversation_id: str, client_id: str, text: str
     ) -> tuple[StoredMessage, bool]:
-        """Store the assigned agent's message; returns it and whether it is new."""
+        """Store the assigned agent's message (refused unless they own the conversation; a
+        re-send after the chat moved on still gets its stored message back)."""
         text = self.check_text(text)
-        conversation = await self.get(conversation_id)
-        if conversation.agent_id != agent_id or conversation.state != State.ASSIGNED:
-            # A re-send after the chat moved on still gets its stored message back.
-            existing = await self._existing(conversation_id, f"agent:{agent_id}", client_id)
-            if existing is not None:
-                return existing, False
-            raise IllegalStateError("only the assigned agent can write in this conversation")
-        stored, created = await self.writer.append(
+        appended = await self.writer.store(
             NewMessage(
                 conversation_id=conversation_id,
                 author=Author.AGENT,
@@ -526,44 +520,15 @@ class ConversationService:
                 author_name=agent_name,
                 text=text,
                 client_id=client_id,
+                expect_states=frozenset({State.ASSIGNED}),
+                expect_agent=agent_id,
             )
         )
-        if created:
+        if appended.created:
             await self.hub.publish_message(
-                stored, visitor_id=conversation.visitor_id, agent_id=agent_id
+                appended.message, visitor_id=appended.conversation.visitor_id, agent_id=agent_id
             )
-            await self._seed_agent_reply(conversation_id, text)
-        return stored, created
-
-    async def _existing(
-        self, conversation_id: str, sender: str, client_id: str
-    ) -> StoredMessage | None:
-        from sqlalchemy import select
-
-        async with self.sessions() as session:
-            row = (
-                await session.execute(
-                    select(t.Message).where(
-                        t.Message.conversation_id == conversation_id,
-                        t.Message.sender == sender,
-                        t.Message.client_id == client_id,
-                    )
-                )
-            ).scalar_one_or_none()
-            return None if row is None else repo.message_value(row)
-
-    async def _seed_agent_reply(self, conversation_id: str, text: str) -> None:
-        """The first human answer after a bot miss seeds that miss's draft FAQ answer."""
-        from sqlalchemy import update
-
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(t.BotMiss)
-                .where(
-                    t.BotMiss.conversation_id == conversation_id, t.BotMiss.agent_reply.is_(None)
-                )
-                .values(agent_reply=text)
-            )
+        return appended.message, appended.created
 
     async def note(
         self, *, agent_id: str, agent_name: str, conversation_id: str, text: str

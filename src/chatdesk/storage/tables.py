@@ -184,7 +184,6 @@ class BotMiss(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     score: Mapped[float] = mapped_column(Float)
-    agent_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LeftMessage(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:44:38.961380
+Create Date: 2026-11-30 10:41:11.450984
 """
 
 from collections.abc import Sequence
@@ -122,7 +122,6 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("entry_id", sa.String(length=200), nullable=True),
         sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("agent_reply", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
