@@ -201,7 +201,11 @@ async def test_admin_creates_an_agent_who_can_log_in(
         "languages",
         "departments",
         "max_chats",
+        "connected",
+        "active_chats",
+        "pending_offers",
     }
+    assert "email" not in listed[body["id"]]
     assert len(listed) == 4
 
 

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 
 from chatdesk.accounts.service import AgentAccount
 from chatdesk.channels import frames as f
-from chatdesk.channels.auth import authenticate_token
+from chatdesk.channels.auth import SESSION_COOKIE, authenticate_token
 from chatdesk.channels.connection import CLOSE_POLICY, Connection
 from chatdesk.channels.hub import AgentLink
 from chatdesk.channels.ratelimit import (
@@ -38,7 +38,6 @@ from chatdesk.storage import tables as t
 log = logging.getLogger(__name__)
 router = APIRouter()
 LIVENESS_TTL_FACTOR = 3
-SESSION_COOKIE = "chatdesk_session"
 
 
 @router.websocket("/ws/agent")
@@ -171,8 +170,13 @@ class AgentSession:
         await self.connection.write({"type": "queue", "waiting": waiting, "oldest_wait_s": oldest})
 
     async def on_assigned(self, conversation_id: str) -> None:
-        """This agent got a conversation: send its whole history once, then follow it."""
-        if conversation_id in self.connection.last_seq:
+        """This agent got a conversation: send its whole history once, then follow it.
+
+        A supervisor who was watching it (and so already follows it) takes it over: they
+        still get ``assigned``, which tells the console the chat is now theirs."""
+        if conversation_id in self.link.watching:
+            self.link.watching.discard(conversation_id)
+        elif conversation_id in self.connection.last_seq:
             return
         async with self.service.sessions() as session:
             conversation = await repo.get_conversation(session, conversation_id)
@@ -270,7 +274,8 @@ class AgentSession:
             and now - self.last_typing.get(frame.conversation_id, 0) < TYPING_MIN_INTERVAL_S
         ):
             return
-        self.last_typing[frame.conversation_id] = now
+        # an `off` re-arms at once: the next `on` is shown even if it follows quickly
+        self.last_typing[frame.conversation_id] = now if frame.on else 0.0
         conversation = await self.service.get(frame.conversation_id)
         if conversation.agent_id != self.agent.id:
             raise IllegalStateError("you are not assigned to this conversation")

@@ -13,7 +13,7 @@ from chatdesk.accounts import service as accounts
 from chatdesk.accounts.passwords import MAX_PASSWORD_CHARS
 from chatdesk.accounts.service import MAX_EMAIL_CHARS, AgentAccount, Role
 from chatdesk.channels.auth import AdminAgent, CurrentAgent
-from chatdesk.channels.deps import SessionDep
+from chatdesk.channels.deps import RuntimeDep, SessionDep
 from chatdesk.clock import utcnow
 from chatdesk.errors import BadRequestError
 
@@ -40,6 +40,14 @@ class AgentSummary(BaseModel):
             departments=list(agent.departments),
             max_chats=agent.max_chats,
         )
+
+
+class AgentLive(AgentSummary):
+    """An agent with what the floor looks like now: connected, chats (offers count)."""
+
+    connected: bool
+    active_chats: int
+    pending_offers: int
 
 
 class AdminAgentView(AgentSummary):
@@ -69,9 +77,26 @@ class CreateAgentRequest(BaseModel):
 
 
 @router.get("/api/v1/agents")
-async def list_agents(_agent: CurrentAgent, session: SessionDep) -> list[AgentSummary]:
-    """Every enabled agent (for transfer targets and the supervisor view)."""
-    return [AgentSummary.of(a) for a in await accounts.list_agents(session) if not a.disabled]
+async def list_agents(
+    _agent: CurrentAgent, session: SessionDep, runtime: RuntimeDep
+) -> list[AgentLive]:
+    """Every enabled agent with live load (for transfer targets and the supervisor view)."""
+    views, _ = await runtime.router.agent_views(session, runtime.clock())
+    live = {view.id: view for view in views}
+    out = []
+    for agent in await accounts.list_agents(session):
+        view = live.get(agent.id)
+        if agent.disabled or view is None:
+            continue
+        out.append(
+            AgentLive(
+                **AgentSummary.of(agent).model_dump(),
+                connected=view.connected,
+                active_chats=view.active_chats,
+                pending_offers=view.pending_offers,
+            )
+        )
+    return out
 
 
 @router.get("/api/v1/admin/agents")
@@ -100,9 +125,14 @@ async def create_agent(
 
 
 @router.post("/api/v1/admin/agents/{agent_id}/disable")
-async def disable_agent(agent_id: str, admin: AdminAgent, session: SessionDep) -> AdminAgentView:
-    """Disable an agent and end their logins at once. Admins cannot lock themselves out."""
+async def disable_agent(
+    agent_id: str, admin: AdminAgent, session: SessionDep, runtime: RuntimeDep
+) -> AdminAgentView:
+    """Disable an agent and end their logins at once; their open consoles are closed, so
+    after the presence grace their chats go back to the queue. Admins cannot lock
+    themselves out."""
     if agent_id == admin.id:
         raise BadRequestError("you cannot disable your own account")
     agent = await accounts.disable_agent_by_id(session, agent_id=agent_id, now=utcnow())
+    await runtime.hub.publish_disconnect(agent_id)
     return AdminAgentView.of(agent)

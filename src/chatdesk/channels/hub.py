@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatdesk.broker.base import Broker
-from chatdesk.channels.connection import Connection
+from chatdesk.channels.connection import CLOSE_POLICY, Connection
 from chatdesk.conversations.model import Author
 from chatdesk.conversations.values import StoredMessage
 
@@ -141,6 +141,10 @@ class Hub:
     async def publish_unassigned(self, conversation_id: str, agent_id: str) -> None:
         await self._broker.publish(TOPIC, {"k": "unassigned", "c": conversation_id, "a": agent_id})
 
+    async def publish_disconnect(self, agent_id: str) -> None:
+        """Close every console of a disabled agent, in whichever process it is."""
+        await self._broker.publish(TOPIC, {"k": "kick", "a": agent_id})
+
     async def publish_route(self) -> None:
         await self._broker.publish(TOPIC, {"k": "route"})
 
@@ -211,6 +215,9 @@ class Hub:
                     link.connection.run_in_order(
                         functools.partial(_unfollow, link.connection, payload["c"])
                     )
+        elif kind == "kick":
+            for link in list(self.agents.get(payload["a"], ())):
+                link.connection.run_in_order(functools.partial(_kick, link.connection))
         elif kind == "route":
             if self.on_route is not None:
                 self.on_route()
@@ -280,6 +287,11 @@ class Hub:
                     agent_link.connection.send(
                         {"type": "queue", "waiting": snapshot[0], "oldest_wait_s": snapshot[1]}
                     )
+
+
+async def _kick(connection: Connection) -> None:
+    await connection.write({"type": "error", "code": "unauthorized", "message": "account disabled"})
+    connection.begin_close(CLOSE_POLICY, "account disabled")
 
 
 async def _unfollow(connection: Connection, conversation_id: str) -> None:

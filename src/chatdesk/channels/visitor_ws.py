@@ -217,7 +217,8 @@ class VisitorSession:
         now = time.monotonic()
         if frame.on and now - self.last_typing < TYPING_MIN_INTERVAL_S:
             return
-        self.last_typing = now
+        # an `off` re-arms at once: the next `on` is shown even if it follows quickly
+        self.last_typing = now if frame.on else 0.0
         conversation = await self._current()
         if conversation.agent_id is None:
             return
