@@ -191,8 +191,19 @@ async def run(args: argparse.Namespace) -> None:
         profiler = None
         if args.profile:  # py-spy (pip install py-spy) samples the server while it works
             profiler = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(server.pid), "--duration", "8",
-                 "--format", "raw", "--output", args.profile, "--nonblocking"],
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    "8",
+                    "--format",
+                    "raw",
+                    "--output",
+                    args.profile,
+                    "--nonblocking",
+                ],
             )
         async with asyncio.timeout(args.timeout):
             await asyncio.gather(*visitors)

@@ -29,6 +29,7 @@ class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         super().shutdown()
 
+
 WS_MAX_FRAME_BYTES = 64 * 1024  # a 4,000-character message is < 16 KB of JSON; more is abuse (1009)
 
 

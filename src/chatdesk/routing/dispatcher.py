@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.accounts.service import AgentAccount
-from chatdesk.broker.liveness import Liveness
+from chatdesk.broker.liveness import Liveness, LivenessUnavailableError
 from chatdesk.channels.hub import Hub
 from chatdesk.config import Settings
 from chatdesk.conversations.model import WAITING_STATES, Action, State
@@ -100,13 +100,25 @@ class Router:
                 log.exception("routing pass failed; retrying on the next tick")
 
     async def pass_once(self) -> None:
+        """One routing pass; each step runs even if an earlier one failed (e.g. liveness
+        unknown while Redis restarts must not stop offers or expiries)."""
         now = self.clock()
-        await self._expire_offers(now)
-        await self._sweep_presence(now)
-        await self._sweep_ghosts(now)
-        await self._sweep_idle(now)
-        await self._assign(now)
-        await self._publish_queue(now)
+        for step in (
+            self._expire_offers,
+            self._sweep_presence,
+            self._sweep_ghosts,
+            self._sweep_idle,
+            self._assign,
+            self._publish_queue,
+        ):
+            try:
+                await step(now)
+            except asyncio.CancelledError:
+                raise
+            except LivenessUnavailableError:
+                log.warning("liveness unknown (Redis down?): skipped %s", step.__name__)
+            except Exception:
+                log.exception("routing step %s failed; retrying on the next tick", step.__name__)
 
     # -- state of the floor ------------------------------------------------------------------
 
@@ -117,8 +129,21 @@ class Router:
     async def _connected(self, agent_ids: list[str]) -> set[str]:
         if not agent_ids:
             return set()
-        keys = await self.liveness.connected_keys([agent_key(a) for a in agent_ids])
+        try:
+            keys = await self.liveness.connected_keys([agent_key(a) for a in agent_ids])
+        except LivenessUnavailableError:
+            # Unknown (Redis restarting): count everyone as present rather than requeue every
+            # chat; the presence sweep catches real departures once liveness is back.
+            return set(agent_ids)
         return {key.split(":", 1)[1] for key in keys}
+
+    async def _still_connected(self, key: str) -> bool:
+        """Another socket of this key is alive somewhere (unknown counts as yes: the sweep
+        decides once liveness is back)."""
+        try:
+            return await self.liveness.is_connected(key)
+        except LivenessUnavailableError:
+            return True
 
     async def agent_views(
         self, session: AsyncSession, now: datetime
@@ -468,7 +493,7 @@ class Router:
         self.wake()
 
     async def agent_disconnected(self, agent_id: str) -> None:
-        if await self.liveness.is_connected(agent_key(agent_id)):
+        if await self._still_connected(agent_key(agent_id)):
             return
         async with self.sessions() as session, session.begin():
             await session.execute(
@@ -562,7 +587,7 @@ class Router:
             )
 
     async def visitor_disconnected(self, visitor_id: str) -> None:
-        if await self.liveness.is_connected(visitor_key(visitor_id)):
+        if await self._still_connected(visitor_key(visitor_id)):
             return
         async with self.sessions() as session, session.begin():
             await session.execute(
