@@ -3,7 +3,6 @@ the admins' view of what the bot could not answer."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import yaml
 
 from tests.conftest import DEMO_FAQ
 from tests.support.clients import agent, say, visitor
+from tests.support.cluster import wait_until
 from tests.support.server import LiveServer, start_live_server
 
 RELOAD_WAIT_S = 20  # hang protection for the file watcher, not a speed bound
@@ -121,17 +121,17 @@ async def test_unhelpful_answer_is_recorded_for_admins(live_server: LiveServer) 
     reply = await client.expect("message", lambda f: f["author"] == "bot")
     assert reply["bot"]["outcome"] == "answer"
     await client.send({"type": "feedback", "message_id": reply["id"], "helpful": False})
-    async with asyncio.timeout(10), httpx.AsyncClient(base_url=live_server.base_url) as http:
-        while True:
+    async with httpx.AsyncClient(base_url=live_server.base_url) as http:
+
+        async def recorded() -> bool:
             groups = (
                 await http.get(
                     "/api/v1/admin/unanswered", headers={"Authorization": f"Bearer {token}"}
                 )
             ).json()["groups"]
-            examples = [e for g in groups for e in g["examples"]]
-            if any(e["outcome"] == "unhelpful" for e in examples):
-                break
-            await asyncio.sleep(0.05)
+            return any(e["outcome"] == "unhelpful" for g in groups for e in g["examples"])
+
+        await wait_until(recorded, timeout_s=RELOAD_WAIT_S, poll_s=0.05)
     await client.close()
 
 
@@ -156,9 +156,15 @@ async def test_invalid_faq_change_keeps_serving_and_shows_problems_then_recovers
             assert status["ok"] and status["entries"] >= 30
             broken = faq_copy / "broken.yaml"
             broken.write_text("entries:\n  - id: Bad Id\n    questions: {}\n", encoding="utf-8")
-            async with asyncio.timeout(RELOAD_WAIT_S):
-                while (status := (await http.get("/api/v1/admin/faq/status")).json())["ok"]:
-                    await asyncio.sleep(0.1)
+
+            async def faq_ok() -> bool:
+                return bool((await http.get("/api/v1/admin/faq/status")).json()["ok"])
+
+            async def faq_broken() -> bool:
+                return not await faq_ok()
+
+            await wait_until(faq_broken, timeout_s=RELOAD_WAIT_S)
+            status = (await http.get("/api/v1/admin/faq/status")).json()
             assert any(p["file"].endswith("broken.yaml") for p in status["problems"])
             assert all(p["line"] is not None for p in status["problems"])
             still = (await ask(server, text="kolik stoji doprava", lang="cs")).json()
@@ -178,8 +184,6 @@ async def test_invalid_faq_change_keeps_serving_and_shows_problems_then_recovers
                 ),
                 encoding="utf-8",
             )
-            async with asyncio.timeout(RELOAD_WAIT_S):
-                while not (await http.get("/api/v1/admin/faq/status")).json()["ok"]:
-                    await asyncio.sleep(0.1)
+            await wait_until(faq_ok, timeout_s=RELOAD_WAIT_S)
             body = (await ask(server, text="Do you sell roller skates?", lang="en")).json()
             assert body["entry_id"] == "roller-skates"

@@ -44,7 +44,7 @@ MIN_TOKEN_SIM = 0.72
 # Scores of the kinds of match; equality is 1.0.
 STEM_SIM = 0.92
 # Answers are written for reading, not asking: their words say less about the question.
-ANSWER_WEIGHT = 0.5
+ANSWER_WEIGHT = 0.7
 # Phrasings in another language than the question's count a little less: shared loan words
 # ("internet", "router") still match across languages, but the same-language phrasing wins ties.
 OTHER_LANGUAGE_FACTOR = 0.9
@@ -57,9 +57,9 @@ RERANK_DEPTH = 30
 # Distinct query words whose expansion and evidence vectors are kept (per index).
 WORD_CACHE_SIZE = 20000
 # Component weights of the final score (measured with bench/faq_eval.py, see docs/bot.md).
-W_QUERY = 0.30
-W_PHRASE = 0.15
-W_BAG = 0.35
+W_QUERY = 0.15
+W_PHRASE = 0.05
+W_BAG = 0.60
 W_CHARS = 0.20
 
 
