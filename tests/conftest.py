@@ -96,3 +96,15 @@ async def live_server(database_url: str, server_env: dict[str, Any]) -> AsyncIte
     """The real app served by uvicorn on an ephemeral port, in this event loop."""
     async with start_live_server(database_url=database_url, **server_env) as server:
         yield server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under CI every skip is a failure: skips here only ever mean a missing service,
+    browser or tool (PostgreSQL, Redis, Chromium, axe-core), which CI must provide."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped under CI (a required service or tool is missing): {reason}"

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
 from tests.support.clients import agent, say, visitor
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, start_live_server
 
 
 async def test_visitor_asks_bot_then_gets_agent(live_server: LiveServer) -> None:
@@ -39,3 +43,28 @@ async def test_visitor_asks_bot_then_gets_agent(live_server: LiveServer) -> None
     assert got["id"] == echoed["id"]
     await client.close()
     await console.close()
+
+
+async def test_shutdown_stops_every_background_task(sqlite_url: str) -> None:
+    before = asyncio.all_tasks()
+    async with start_live_server(database_url=sqlite_url, secret_key="k" * 32) as server:
+        runtime = server.runtime
+        assert runtime is not None
+        client, _ = await visitor(server.ws_url)
+        assert all(not task.done() for task in runtime.tasks)
+    assert all(task.done() for task in runtime.tasks)
+    leftover = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert leftover == [asyncio.current_task()] or leftover == []
+    await client.close()
+
+
+async def test_health_endpoints_and_openapi(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.base_url) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = (await http.get("/readyz")).json()
+        assert ready["status"] == "ready" and ready["database"] == "ok"
+        assert ready["redis"] == "not configured"
+        assert "/api/v1/bot/ask" in (await http.get("/openapi.json")).json()["paths"]
+        assert (await http.get("/docs")).status_code == 200
+        metrics = (await http.get("/metrics")).text
+        assert "chatdesk_messages_stored_total" in metrics

@@ -16,10 +16,10 @@ explain each other, weighting each word by how much it tells entries apart (IDF 
   catches compounds and typos that token alignment misses (``internetikatkestus``).
 
 Two words match when equal, when their light stems are equal, or when they are within a small
-edit distance or share a long prefix (typos, inflection). Each query word is expanded against the
-index vocabulary once, through a trigram index over the vocabulary (cached), and scoring walks
-only the postings of the expanded words, so a query costs well under a millisecond on thousands
-of phrasings. See docs/bot.md ("Matching") and bench/faq_eval.py for the measurements.
+edit distance or share a long prefix (typos, inflection). Each distinct query word is expanded
+against the index vocabulary once (trigram candidates, then rapidfuzz in C) and turned into cached
+sparse evidence vectors; a question adds those up with numpy, so it costs about a millisecond of
+CPU on 18,000 phrasings. See docs/bot.md ("Matcher") and bench/faq_eval.py, bench/faq_speed.py.
 """
 
 from __future__ import annotations
@@ -310,6 +310,10 @@ class FaqIndex:
     @property
     def vocabulary_size(self) -> int:
         return len(self._words)
+
+    def word(self, token: int) -> str:
+        """The vocabulary word with this id (as returned by ``expand``)."""
+        return self._words[token]
 
     @property
     def phrasing_count(self) -> int:

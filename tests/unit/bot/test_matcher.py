@@ -70,3 +70,17 @@ def test_token_similarity_accepts_typos_and_inflection_but_not_different_words()
     assert token_similarity("doprava", "doprva") > 0.8
     assert token_similarity("cost", "cast") == 0.0
     assert token_similarity("kos", "kot") == 0.0
+
+
+def test_vocabulary_expansion_agrees_with_token_similarity(index: FaqIndex) -> None:
+    """The vectorised typo lookup keeps exactly the words ``token_similarity`` accepts."""
+    for word in ("objednavku", "doprva", "zamowienia", "shiping", "kosztuj", "pasutijum"):
+        expanded = dict(index.expand(word))
+        assert expanded, word
+        for token, sim in expanded.items():
+            other = index.word(token)
+            assert sim == pytest.approx(token_similarity(word, other)), (word, other)
+
+
+def test_index_of_an_faq_without_entries_finds_nothing() -> None:
+    assert FaqIndex(Faq(entries=())).search("shipping cost", lang="en") == []
