@@ -14,7 +14,8 @@ hint, and with no hint (language identification). Printed per language, per kind
 - lang     reply language == the query's language
 - ceil1    expected entry ranked first, as if every question were answered
 - ceil3    expected entry among the first three candidates
-- auroc    how well the top score separates in-scope (higher) from out-of-scope questions
+- auroc    how well the engine's confidence (the top score for the baseline) separates
+           in-scope (higher) from out-of-scope questions
 
 Then the operating point: the best top1 over a sweep of (answer threshold, margin) with
 wrong <= 0.05 and oos_ans <= 0.10. The baseline is ``process.extractOne`` with ``WRatio`` over
@@ -71,6 +72,7 @@ class Result:
     lang: str
     candidates: tuple[Candidate, ...]
     intent: Intent | None
+    confidence: float | None = None
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -108,6 +110,7 @@ def run_engine(engine: BotEngine, queries: Sequence[Query], *, hinted: bool) -> 
                 reply.lang,
                 reply.candidates,
                 match.intent if match else None,
+                reply.confidence,
             )
         )
     return results
@@ -147,6 +150,11 @@ def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | Non
     return wins / (len(positives) * len(negatives))
 
 
+def _level(r: Result) -> float:
+    """What the answer threshold is compared with: the engine's confidence, else the score."""
+    return r.top_score if r.confidence is None else r.confidence
+
+
 def metrics(results: Sequence[Result]) -> dict[str, float | None]:
     inscope = [r for r in results if r.query.expected is not None]
     oos = [r for r in results if r.query.expected is None]
@@ -165,7 +173,7 @@ def metrics(results: Sequence[Result]) -> dict[str, float | None]:
         "lang": share(results, lambda r: r.lang == r.query.lang),
         "ceil1": share(inscope, lambda r: r.ranking[:1] == (r.query.expected,)),
         "ceil3": share(inscope, lambda r: r.query.expected in r.ranking[:3]),
-        "auroc": auroc([r.top_score for r in inscope], [r.top_score for r in oos]),
+        "auroc": auroc([_level(r) for r in inscope], [_level(r) for r in oos]),
     }
 
 
@@ -202,7 +210,7 @@ def operating_point(results: Sequence[Result], suggest: float) -> str:
     oos = [r for r in results if r.query.expected is None]
     for answer_step in range(20, 100):
         answer = answer_step / 100
-        for margin_step in range(0, 21, 2):
+        for margin_step in range(0, 21):
             margin = margin_step / 100
             thresholds = Thresholds(answer=answer, suggest=min(suggest, answer), margin=margin)
             right = wrong = oos_answered = top3 = 0
@@ -213,6 +221,7 @@ def operating_point(results: Sequence[Result], suggest: float) -> str:
                     intent=r.intent,
                     handoff_entries=_HANDOFF,
                     failures_in_row=0,
+                    confidence=r.confidence,
                 )
                 shown = ((d.entry_id,) if d.entry_id else ()) + tuple(
                     c.entry_id for c in d.suggestions

@@ -77,6 +77,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, for tests of the scale-out mode only."""
+    admin_url = require_service("CHATDESK_TEST_DATABASE_URL")
+    url, name = await _create_pg_database(admin_url)
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(admin_url, name)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'chatdesk.db'}"
 

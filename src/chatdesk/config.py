@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     database_url: str = "sqlite+aiosqlite:///chatdesk.db"
     redis_url: str | None = None
+    # Prefix of every Redis channel and key: deployments sharing one Redis stay apart.
+    redis_namespace: str = Field(default="chatdesk", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
     faq_dir: Path | None = None
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(SUPPORTED_LANGUAGES)

@@ -74,8 +74,8 @@ class Runtime:
         if settings.is_sqlite:
             await db.upgrade(engine)
         sessions = db.session_factory(engine)
-        broker = create_broker(settings.redis_url)
-        liveness = create_liveness(settings.redis_url)
+        broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
+        liveness = create_liveness(settings.redis_url, namespace=settings.redis_namespace)
         hub = Hub(broker)
         writer = MessageWriter(sessions, clock=utcnow)
         conversations = ConversationService(

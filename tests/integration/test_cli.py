@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO_FAQ, require_service
-from tests.support.server import free_port
+from tests.support.server import free_port, redis_namespace
 
 CLI_TIMEOUT_S = 60  # hang protection only
 
@@ -255,17 +255,18 @@ def test_faq_test_reports_the_bot_decision(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
+@pytest.mark.postgres
 async def test_serve_with_two_workers_answers_on_postgres_and_redis(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, postgres_url: str
 ) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("scale-out needs PostgreSQL")
+    database_url = postgres_url
     redis_url = require_service("CHATDESK_TEST_REDIS_URL")
     port = free_port()
     env = _env(
         tmp_path,
         database_url=database_url,
         redis_url=redis_url,
+        redis_namespace=redis_namespace(database_url),
         secret_key="test-secret-key-0123456789abcdef",
         faq_dir=str(DEMO_FAQ),
     )

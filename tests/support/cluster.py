@@ -24,7 +24,13 @@ import websockets
 
 from chatdesk.config import Settings
 from tests.support.clients import WsClient, agent, visitor
-from tests.support.server import LiveServer, ServerProcess, spawn_server, upgrade_database
+from tests.support.server import (
+    LiveServer,
+    ServerProcess,
+    redis_namespace,
+    spawn_server,
+    upgrade_database,
+)
 
 SECRET_KEY = "scale-out-test-secret-0123456789abcdef"  # the same on every process
 
@@ -76,6 +82,7 @@ def cluster_env(*, database_url: str, redis_url: str, **settings: str) -> dict[s
         {
             "CHATDESK_DATABASE_URL": database_url,
             "CHATDESK_REDIS_URL": redis_url,
+            "CHATDESK_REDIS_NAMESPACE": redis_namespace(database_url),
             "CHATDESK_SECRET_KEY": SECRET_KEY,
             "CHATDESK_FAQ_DIR": str(DEMO_FAQ),
             "CHATDESK_LOG_LEVEL": "warning",
@@ -96,6 +103,7 @@ async def start_cluster(
     settings_from_env(env)  # fail fast on a misspelt setting
     database_url, name = await _create_pg_database(admin_database_url)
     env["CHATDESK_DATABASE_URL"] = database_url
+    env["CHATDESK_REDIS_NAMESPACE"] = redis_namespace(database_url)
     cluster = Cluster(database_url=database_url, redis_url=redis_url, tmp_path=tmp_path, env=env)
     try:
         await upgrade_database(database_url)

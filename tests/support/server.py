@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -87,6 +88,12 @@ class LiveServer:
             return token
 
 
+def redis_namespace(database_url: str) -> str:
+    """One Redis namespace per test database: the servers of one test share it, while
+    tests running side by side on the shared Redis never hear each other."""
+    return "t" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+
 async def upgrade_database(url: str) -> None:
     from chatdesk.storage import db
 
@@ -106,6 +113,8 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def start_live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
+    if overrides.get("redis_url") and "redis_namespace" not in overrides:
+        overrides["redis_namespace"] = redis_namespace(str(overrides["database_url"]))
     settings = Settings(host="127.0.0.1", port=0, **overrides)
     if not settings.is_sqlite:  # operators run `chatdesk db upgrade`; serve does it for SQLite
         await upgrade_database(settings.database_url)

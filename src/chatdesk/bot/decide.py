@@ -8,7 +8,9 @@ Order of the rules, and why:
    answer would read as dismissive.
 3. Asks for a person -> hand off (reason ``asked_for_person``), carrying the best ``handoff: true``
    entry among the candidates when there is one, so its answer can be shown.
-4. Confident (score >= answer threshold and ahead of the next entry by the margin) -> answer.
+4. Confident (the top entry's confidence >= answer threshold, and its score ahead of the next
+   entry's by the margin) -> answer. The confidence is the score unless the caller found
+   stronger evidence for the same entry (the engine: the best clause of a chatty message).
 5. Otherwise the turn failed: suggest up to 3 entries above the suggest threshold (reason
    ``unsure``) or none (``no_match``). If the bot had already failed twice in a row in this
    conversation (``failures_in_row >= FAILURES_BEFORE_HANDOFF``), hand off instead (reason
@@ -62,13 +64,20 @@ class Decision:
     score: float
 
 
-def is_confident(candidates: Sequence[Candidate], thresholds: Thresholds) -> bool:
-    """Top score high enough and far enough ahead of the next entry."""
+def is_confident(
+    candidates: Sequence[Candidate], thresholds: Thresholds, confidence: float | None = None
+) -> bool:
+    """Top entry's confidence high enough and its score far enough ahead of the next entry.
+
+    ``confidence`` (default: the top score) is the evidence for the top entry; the margin is
+    measured on the scores of the ranking itself, where both entries saw the same text.
+    """
     if not candidates:
         return False
     top = candidates[0].score
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    return top >= thresholds.answer and top - runner_up >= thresholds.margin
+    level = top if confidence is None else max(top, confidence)
+    return level >= thresholds.answer and top - runner_up >= thresholds.margin
 
 
 def decide(
@@ -78,10 +87,15 @@ def decide(
     intent: Intent | None,
     handoff_entries: Collection[str],
     failures_in_row: int,
+    confidence: float | None = None,
 ) -> Decision:
-    """Apply the rules of the module docstring to ranked, one-per-entry candidates."""
+    """Apply the rules of the module docstring to ranked, one-per-entry candidates.
+
+    ``confidence``: evidence for the top candidate used against the answer threshold (default
+    its score); ``Decision.score`` stays the top candidate's score.
+    """
     score = candidates[0].score if candidates else 0.0
-    confident = is_confident(candidates, thresholds)
+    confident = is_confident(candidates, thresholds, confidence)
     if confident and candidates[0].entry_id in handoff_entries:
         return Decision("handoff", "handoff_entry", candidates[0].entry_id, (), score)
     if intent is Intent.ANGRY:

@@ -57,10 +57,10 @@ RERANK_DEPTH = 30
 # Distinct query words whose expansion and evidence vectors are kept (per index).
 WORD_CACHE_SIZE = 20000
 # Component weights of the final score (measured with bench/faq_eval.py, see docs/bot.md).
-W_QUERY = 0.15
+W_QUERY = 0.10
 W_PHRASE = 0.05
-W_BAG = 0.60
-W_CHARS = 0.20
+W_BAG = 0.70
+W_CHARS = 0.15
 
 
 @dataclass(frozen=True, slots=True)

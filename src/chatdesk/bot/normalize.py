@@ -38,6 +38,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 # Combining diacritical marks (the blocks NFKD produces for Latin letters).
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _HAS_DIGIT = re.compile(r"\d")
+# Where a chatty message changes clause: sentence ends, semicolons, line breaks, a comma or a
+# dash followed by a space (a comma inside "4,90" is no boundary).
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n\r]+|,\s+|\s+[-\u2013\u2014]+\s+")
 
 # Longest first; a suffix is removed only when at least MIN_STEM_CHARS remain, so short words
 # (which carry most meaning per letter) are left alone.
@@ -114,3 +117,15 @@ def content_words(text: str) -> list[str]:
     all_words = words(text)
     kept = [w for w in all_words if not is_stopword(w)]
     return kept or all_words
+
+
+def split_clauses(text: str) -> list[str]:
+    """The message's clauses that carry content: greetings, thanks and number-only parts dropped.
+
+    A chatty message ("Hi! I ordered last week, order 12345. Where is my parcel? Thanks") buries
+    its question among clauses that explain nothing in the FAQ, which dilutes the whole
+    message's score. The engine scores these clauses on their own for its confidence; see
+    docs/bot.md ("Decision").
+    """
+    clauses = (part.strip() for part in _CLAUSE_BREAK.split(text))
+    return [c for c in clauses if any(not is_stopword(w) for w in words(c))]

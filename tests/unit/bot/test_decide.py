@@ -76,3 +76,21 @@ def test_thresholds_are_validated() -> None:
         Thresholds(answer=1.5, suggest=0.2, margin=0.1)
     with pytest.raises(ValueError, match="must not exceed"):
         Thresholds(answer=0.3, suggest=0.5, margin=0.1)
+
+
+def test_confidence_from_a_clause_reaches_the_answer_threshold_but_not_the_margin() -> None:
+    def with_confidence(candidates: list[Candidate], confidence: float):  # type: ignore[no-untyped-def]
+        return decide(
+            candidates,
+            thresholds=T,
+            intent=None,
+            handoff_entries=(),
+            failures_in_row=0,
+            confidence=confidence,
+        )
+
+    d = with_confidence([cand("a", 0.3), cand("b", 0.1)], 0.7)
+    assert (d.outcome, d.entry_id, d.score) == ("answer", "a", 0.3)
+    d = with_confidence([cand("a", 0.3), cand("b", 0.25)], 0.9)
+    assert (d.outcome, d.entry_id) == ("suggest", None)
+    assert with_confidence([cand("a", 0.3), cand("b", 0.1)], 0.5).outcome == "suggest"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from chatdesk.bot.engine import BotEngine, BotSettings, format_test_report
+from chatdesk.bot.engine import (
+    DEFAULT_ANSWER_THRESHOLD,
+    BotEngine,
+    BotSettings,
+    format_test_report,
+)
 from chatdesk.bot.faq import Faq
 
 
@@ -103,3 +108,18 @@ def test_test_report_shows_decision_and_component_scores(engine: BotEngine) -> N
     assert report.splitlines()[0].startswith("decision: answer (confident)  lang: cs")
     assert "query" in report and "bag" in report and "chars" in report
     assert "shipping-cost" in report
+
+
+def test_chatty_message_is_answered_from_its_question_clause(engine: BotEngine) -> None:
+    text = (
+        "Hello! We moved to a new flat last week and the kids love the new garden, order"
+        " 55812. How much is the delivery fee? Thanks a lot, have a nice day"
+    )
+    reply = engine.ask(text, lang_hint="en")
+    assert (reply.outcome, reply.entry_id) == ("answer", "shipping-cost")
+    assert reply.score < DEFAULT_ANSWER_THRESHOLD < reply.confidence
+
+
+def test_single_clause_confidence_is_the_top_score(engine: BotEngine) -> None:
+    reply = engine.ask("kolik stojí doprava", lang_hint="cs")
+    assert reply.confidence == reply.score

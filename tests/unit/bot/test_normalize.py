@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatdesk.bot.normalize import content_words, fold, stem, words
+from chatdesk.bot.normalize import content_words, fold, split_clauses, stem, words
 
 
 def test_fold_removes_diacritics_including_polish_l_with_stroke() -> None:
@@ -27,3 +27,13 @@ def test_inflected_forms_share_a_stem() -> None:
 def test_short_words_are_not_stemmed() -> None:
     assert stem("auto") == "auto"
     assert stem("kos") == "kos"
+
+
+def test_clauses_drop_greetings_thanks_and_bare_numbers() -> None:
+    text = "Hi! I ordered a lamp - 55812. Where is my parcel? Thanks"
+    assert split_clauses(text) == ["I ordered a lamp", "Where is my parcel"]
+
+
+def test_decimal_comma_does_not_split_a_clause() -> None:
+    assert split_clauses("Dobrý den, doprava stojí 4,90 EUR; díky") == ["doprava stojí 4,90 EUR"]
+    assert split_clauses("hello") == []
