@@ -42,8 +42,6 @@ DEFAULT_ANSWER_THRESHOLD = 0.39
 DEFAULT_SUGGEST_THRESHOLD = 0.05
 DEFAULT_MARGIN = 0.08
 CANDIDATES_SHOWN = 5
-# How deep each clause's ranking is searched for the whole message's top entry.
-CLAUSE_DEPTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +218,7 @@ class BotEngine:
             return top.score
         best = top.score
         for clause in clauses:
-            for candidate in self._index.search(clause, lang=lang, limit=CLAUSE_DEPTH):
-                if candidate.entry_id == top.entry_id:
-                    best = max(best, candidate.score)
-                    break
+            best = max(best, self._index.entry_score(clause, top.entry_id, lang=lang))
         return best
 
     def _answer_text(self, entry_id: str, lang: str) -> str | None:
@@ -254,6 +249,7 @@ def format_test_report(reply: BotReply) -> str:
     """Human-readable decision and top candidates, printed by ``chatdesk faq test``."""
     lines = [
         f"decision: {reply.outcome} ({reply.reason})  lang: {reply.lang}  score: {reply.score:.3f}"
+        f"  confidence: {reply.confidence:.3f}"
     ]
     if reply.entry_id:
         lines.append(f"entry: {reply.entry_id}")

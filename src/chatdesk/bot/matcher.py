@@ -188,6 +188,7 @@ class FaqIndex:
 
     def __init__(self, faq: Faq) -> None:
         self.entry_ids = tuple(e.id for e in faq.entries)
+        self._entry_number = {entry_id: i for i, entry_id in enumerate(self.entry_ids)}
         self._vocab: dict[str, int] = {}
         self._words: list[str] = []
         phrase_lists: list[list[tuple[int, float]]] = []
@@ -475,6 +476,60 @@ class FaqIndex:
         candidates.sort(key=lambda c: c.score, reverse=True)
         return candidates[:limit]
 
+    def entry_score(self, text: str, entry_id: str, *, lang: str | None = None) -> float:
+        """The score ``search`` gives ``entry_id`` for ``text``, computed for that entry only.
+
+        The engine scores every clause of a chatty message for the whole message's top entry
+        alone; this skips the other entries, the shortlist and the candidate objects, so a clause
+        costs about 0.15 ms. Unlike ``search`` it always includes the character n-gram
+        component (``search`` computes it for the best RERANK_DEPTH entries only).
+        """
+        entry = self._entry_number.get(entry_id)
+        query = list(dict.fromkeys(content_words(text)))
+        if entry is None or not query:
+            return 0.0
+        evidence = [self._evidence(w) for w in query]
+        total = sum(e.idf for e in evidence) or 1.0
+        start, end = int(self._entry_start[entry]), int(self._entry_end[entry])
+        size = end - start
+        rows = np.concatenate([e.phrasings for e in evidence]) - start
+        inside = (rows >= 0) & (rows < size)
+        weights = np.concatenate([e.idf * e.phrasing_sims for e in evidence])
+        q_cover = _sum_by_row(rows[inside], weights[inside], size)
+        bag = 0.0
+        token_best: dict[int, float] = {}
+        for e in evidence:
+            # Evidence rows are sorted (reduced by row): binary search for this entry.
+            at = int(np.searchsorted(e.entries, entry))
+            if at < len(e.entries) and e.entries[at] == entry:
+                bag += e.idf * float(e.entry_sims[at])
+            for token, sim in e.tokens:
+                if sim > token_best.get(token, 0.0):
+                    token_best[token] = sim
+        matched = list(token_best)
+        phrase = self._phrase_postings
+        rows = (
+            np.concatenate([phrase.rows_of(t) for t in matched]) if matched else _NO_ROWS
+        ) - start
+        inside = (rows >= 0) & (rows < size)
+        weights = np.repeat(
+            self._idf[matched] * np.fromiter(token_best.values(), np.float64, len(matched)),
+            [phrase.size_of(t) for t in matched],
+        )
+        d_cover = _sum_by_row(rows[inside], weights[inside], size)
+        key = W_QUERY * q_cover / total + W_PHRASE * d_cover / self._phrasing_weight[start:end]
+        factor = self._factors.get(lang) if lang is not None else None
+        if factor is not None:
+            key *= factor[start:end]
+        score = W_BAG * bag / total
+        if end > start and key.max() > 0.0:
+            best = start + int(np.argmax(key))
+            chars = self._chars_one(query, best)
+            if factor is not None:
+                chars *= float(factor[best])
+            score += float(key.max()) + W_CHARS * chars
+        return min(1.0, max(0.0, score))
+
     def _best_phrasings(
         self,
         entries: npt.NDArray[np.intp],
@@ -498,6 +553,25 @@ class FaqIndex:
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
         flat = offsets + np.arange(int(lengths.sum()))
         return flat, np.repeat(np.arange(len(starts)), lengths)
+
+    def _chars_one(self, query: Sequence[str], phrasing: int) -> float:
+        """``_chars`` for a single phrasing, without the dense vector over every trigram."""
+        grams = _char_grams(query)
+        norm = _norm(grams)
+        if not norm:
+            return 0.0
+        weight = {
+            self._gram_ids[gram]: count / norm
+            for gram, count in grams.items()
+            if gram in self._gram_ids
+        }
+        lo, hi = int(self._gram_ptr[phrasing]), int(self._gram_ptr[phrasing + 1])
+        return math.fsum(
+            weight.get(gram, 0.0) * value
+            for gram, value in zip(
+                self._gram_rows[lo:hi].tolist(), self._gram_values[lo:hi].tolist(), strict=True
+            )
+        )
 
     def _chars(
         self, query: Sequence[str], phrasings: npt.NDArray[np.int64]

@@ -108,6 +108,7 @@ def test_test_report_shows_decision_and_component_scores(engine: BotEngine) -> N
     assert report.splitlines()[0].startswith("decision: answer (confident)  lang: cs")
     assert "query" in report and "bag" in report and "chars" in report
     assert "shipping-cost" in report
+    assert "confidence: " in report.splitlines()[0]
 
 
 def test_chatty_message_is_answered_from_its_question_clause(engine: BotEngine) -> None:

@@ -84,3 +84,24 @@ def test_vocabulary_expansion_agrees_with_token_similarity(index: FaqIndex) -> N
 
 def test_index_of_an_faq_without_entries_finds_nothing() -> None:
     assert FaqIndex(Faq(entries=())).search("shipping cost", lang="en") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("kolik stoji doprava a vraceni", "cs"),
+        ("where is my order, can I pay by card", "en"),
+        ("ile kosztuje wysylka", None),
+        ("opening hours delivery fee return policy", "en"),
+    ],
+)
+def test_entry_score_equals_the_score_search_gives_that_entry(
+    index: FaqIndex, text: str, lang: str | None
+) -> None:
+    candidates = index.search(text, lang=lang, limit=10)
+    assert candidates
+    for candidate in candidates:
+        assert index.entry_score(text, candidate.entry_id, lang=lang) == pytest.approx(
+            candidate.score, abs=1e-9
+        )
+    assert index.entry_score(text, "no-such-entry", lang=lang) == 0.0
