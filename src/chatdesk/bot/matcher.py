@@ -340,7 +340,11 @@ class FaqIndex:
                 close = close[close != exact]
             # Cheap filter first: too different in length, and not starting alike.
             near = np.abs(self._word_lengths[close] - len(word)) <= MAX_LENGTH_DIFFERENCE
-            near |= np.isin(close, self._prefix_index.get(word[:4], _NO_ROWS))
+            prefixed = self._prefix_index.get(word[:4])
+            if prefixed is not None:
+                is_prefixed = np.zeros(len(self._words), dtype=bool)
+                is_prefixed[prefixed] = True
+                near |= is_prefixed[close]
             close = close[near]
             if len(close):
                 sims = self._similarities(word, close)
