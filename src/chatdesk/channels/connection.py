@@ -45,6 +45,7 @@ class Connection:
         self.last_seq: dict[str, int] = {}
         self.closed = asyncio.Event()
         self.close_code: int | None = None
+        self._reader: asyncio.Task[Any] | None = None
 
     @property
     def backlog(self) -> int:
@@ -135,6 +136,11 @@ class Connection:
     async def write(self, frame: dict[str, Any]) -> None:
         await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
+    def bind_reader(self, task: asyncio.Task[Any]) -> None:
+        """The task reading this socket: cancelled when the server closes the connection,
+        so the reader needs no second future per frame to notice."""
+        self._reader = task
+
     async def writer(self) -> None:
         """Drain the queue onto the socket until closed; the handler owns this task."""
         try:
@@ -157,6 +163,8 @@ class Connection:
             self.closed.set()
             if self.close_code is not None:
                 await self._close_socket(self.close_code)
+                if self._reader is not None and not self._reader.done():
+                    self._reader.cancel()
 
     async def _close_socket(self, code: int) -> None:
         if self.websocket.application_state == WebSocketState.CONNECTED:

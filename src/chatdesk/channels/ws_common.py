@@ -77,20 +77,14 @@ async def serve_frames(
     logged with context and answered ``internal``; the connection goes on.
     """
     websocket = connection.websocket
+    reader = asyncio.current_task()
+    assert reader is not None
+    connection.bind_reader(reader)
     writer = asyncio.create_task(connection.writer(), name=f"writer-{connection.id}")
     refused_in_row = 0
     try:
         while not connection.closed.is_set():
-            receive = asyncio.ensure_future(websocket.receive_text())
-            closed = asyncio.ensure_future(connection.closed.wait())
-            done, _ = await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if receive not in done:
-                receive.cancel()
-                with contextlib.suppress(BaseException):
-                    await receive
-                break
-            closed.cancel()
-            raw = receive.result()
+            raw = await websocket.receive_text()
             if bucket is not None and not bucket.take(time.monotonic()):
                 refused_in_row += 1
                 if refused_in_row > ABUSE_FACTOR * bucket.burst:
@@ -119,6 +113,12 @@ async def serve_frames(
                 )
     except (WebSocketDisconnect, RuntimeError, KeyError):
         pass
+    except asyncio.CancelledError:
+        # The writer closed the socket (slow client, kicked, shutdown) and cancelled us;
+        # any other cancellation (the server stopping) goes on.
+        if connection.close_code is None or reader.cancelling() > 1:
+            raise
+        reader.uncancel()
     finally:
         if connection.close_code is not None and not writer.done():
             with contextlib.suppress(asyncio.TimeoutError):

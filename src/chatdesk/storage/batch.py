@@ -9,7 +9,7 @@ batch size, one transaction runs
    SQLite the transaction holds the write lock from here on and the snapshot it returns
    (state, owner, ``last_seq``) cannot change under it;
 3. one ``SELECT`` of already stored ``client_id``s (idempotent re-sends);
-4. one ``INSERT`` of the new rows (executemany) and one ``UPDATE … CASE`` of ``last_seq``.
+4. one ``INSERT`` of the new rows and one ``UPDATE`` of ``last_seq`` (both executemany).
 
 Seqs continue each conversation's ``last_seq`` without gaps, in batch order.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.clock import new_id
@@ -51,6 +51,14 @@ class Appended:
 
 
 Outcome = Appended | ChatdeskError
+
+_CONVERSATIONS = t.Conversation.__table__
+assert isinstance(_CONVERSATIONS, Table)
+_SET_LAST_SEQ = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("cid"))
+    .values(last_seq=bindparam("last"))
+)
 
 
 async def append_batch(
@@ -132,11 +140,11 @@ async def append_batch(
         outcomes.append(Appended(message, created=True, conversation=snapshot))
     if new_rows:
         await session.execute(insert(t.Message), new_rows)
-        changed = {row["conversation_id"] for row in new_rows}
+        changed = sorted({row["conversation_id"] for row in new_rows})
+        # executemany of one fixed statement: compiled once and cached, whatever the batch
+        # (a CASE over the batch's ids would be compiled anew for every batch size).
         await session.execute(
-            update(conv)
-            .where(conv.c.id.in_(sorted(changed)))
-            .values(last_seq=case({cid: last_seq[cid] for cid in changed}, value=conv.c.id))
+            _SET_LAST_SEQ, [{"cid": cid, "last": last_seq[cid]} for cid in changed]
         )
     return outcomes
 
