@@ -7,6 +7,8 @@ A message counts when its sender got the acknowledgement (it is committed) AND t
 received it. Prints messages/s, commits per message (group commit) and server CPU/message.
 
     .venv/bin/python bench/throughput.py --visitors 200 --messages 50 [--database-url URL]
+
+With a PostgreSQL URL (an admin connection), a scratch database is created and dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import _create_pg_database, _drop_pg_database  # noqa: E402
 from tests.support.server import free_port, upgrade_database  # noqa: E402
 
 
@@ -82,7 +85,12 @@ async def run(args: argparse.Namespace) -> None:
         "CHATDESK_LOG_LEVEL": "warning",
         "CHATDESK_FAQ_DIR": str(ROOT / "faq"),
     }
+    scratch_database = None
     if not database_url.startswith("sqlite"):
+        # A database of its own, dropped afterwards: never the one the URL names.
+        admin_url = database_url
+        database_url, scratch_database = await _create_pg_database(admin_url)
+        env["CHATDESK_DATABASE_URL"] = database_url
         await upgrade_database(database_url)
     else:
         await asyncio.to_thread(
@@ -234,6 +242,8 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if scratch_database is not None:
+            await _drop_pg_database(admin_url, scratch_database)
 
 
 def main() -> None:
