@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def liveness_ttl_s(self) -> float:
+        """How long a socket counts as alive without a refresh: three heartbeats, so one
+        late refresh (a busy process, a Redis blip) does not make anyone look gone."""
+        return self.heartbeat_s * 3
+
+    @property
     def scale_out(self) -> bool:
         """Scale-out mode: a shared database (not SQLite) and Redis for fan-out."""
         return self.redis_url is not None

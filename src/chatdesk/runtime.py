@@ -120,7 +120,7 @@ class Runtime:
 
     async def _register_sockets(self) -> None:
         """Mark every socket of this process alive in the liveness store (TTL = 3 heartbeats)."""
-        ttl_s = self.settings.heartbeat_s * 3
+        ttl_s = self.settings.liveness_ttl_s
         for visitor_id, links in list(self.hub.visitors.items()):
             for link in list(links):
                 await self.liveness.connected(

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket
 from chatdesk.accounts.service import AgentAccount
 from chatdesk.channels import frames as f
 from chatdesk.channels.auth import SESSION_COOKIE, authenticate_token
-from chatdesk.channels.connection import CLOSE_POLICY, Connection
+from chatdesk.channels.connection import Connection
 from chatdesk.channels.hub import AgentLink
 from chatdesk.channels.ratelimit import (
     AGENT_BURST,
@@ -21,7 +21,7 @@ from chatdesk.channels.ratelimit import (
     TYPING_MIN_INTERVAL_S,
     TokenBucket,
 )
-from chatdesk.channels.ws_common import first_frame, origin_allowed, refuse, serve_frames
+from chatdesk.channels.ws_common import opening_frame, refuse_first_frame, serve_frames
 from chatdesk.conversations.model import State
 from chatdesk.errors import (
     BadRequestError,
@@ -37,19 +37,13 @@ from chatdesk.storage import tables as t
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-LIVENESS_TTL_FACTOR = 3
 
 
 @router.websocket("/ws/agent")
 async def agent_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    if not origin_allowed(websocket, runtime.settings):
-        await refuse(websocket, CLOSE_POLICY)
-        return
-    await websocket.accept()
-    raw = await first_frame(websocket)
+    raw = await opening_frame(websocket, runtime.settings)
     if raw is None:
-        await refuse(websocket, CLOSE_POLICY)
         return
     try:
         auth = f.parse_agent_frame(raw)
@@ -60,9 +54,7 @@ async def agent_socket(websocket: WebSocket) -> None:
             raise UnauthorizedError("no token and no session cookie")
         agent = await authenticate_token(runtime, token)
     except ChatdeskError as exc:
-        code = "unauthorized" if exc.code in ("bad_frame", "unknown_type") else exc.code
-        await websocket.send_json({"type": "error", "code": code, "message": exc.message})
-        await websocket.close(CLOSE_POLICY)
+        await refuse_first_frame(websocket, exc)
         return
     await AgentSession(runtime, websocket, agent).run(auth)
 
@@ -84,7 +76,7 @@ class AgentSession:
         await runtime.liveness.connected(
             agent_key(self.agent.id),
             conn_id=self.connection.id,
-            ttl_s=runtime.settings.heartbeat_s * LIVENESS_TTL_FACTOR,
+            ttl_s=runtime.settings.liveness_ttl_s,
         )
         await self.router.agent_connected(self.agent.id)
         resume = auth.resume or {}

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from chatdesk.accounts.tokens import InvalidTokenError
 from chatdesk.channels import frames as f
-from chatdesk.channels.connection import CLOSE_POLICY, Connection
+from chatdesk.channels.connection import Connection
 from chatdesk.channels.hub import VisitorLink
 from chatdesk.channels.ratelimit import (
     TYPING_MIN_INTERVAL_S,
@@ -19,36 +19,28 @@ from chatdesk.channels.ratelimit import (
     VISITOR_FRAMES_PER_S,
     TokenBucket,
 )
-from chatdesk.channels.ws_common import first_frame, origin_allowed, refuse, serve_frames
+from chatdesk.channels.ws_common import opening_frame, refuse_first_frame, serve_frames
 from chatdesk.conversations.model import WAITING_STATES, State
-from chatdesk.errors import BadRequestError, IllegalStateError, UnauthorizedError
+from chatdesk.errors import BadRequestError, ChatdeskError, IllegalStateError, UnauthorizedError
 from chatdesk.routing.dispatcher import visitor_key
 from chatdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-LIVENESS_TTL_FACTOR = 3  # heartbeats a process may miss before its sockets count as gone
 
 
 @router.websocket("/ws/visitor")
 async def visitor_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    if not origin_allowed(websocket, runtime.settings):
-        await refuse(websocket, CLOSE_POLICY)
-        return
-    await websocket.accept()
-    raw = await first_frame(websocket)
+    raw = await opening_frame(websocket, runtime.settings)
     if raw is None:
-        await refuse(websocket, CLOSE_POLICY)
         return
     try:
         hello = f.parse_visitor_frame(raw)
         if not isinstance(hello, f.Hello):
             raise UnauthorizedError("the first frame must be hello")
-    except (BadRequestError, UnauthorizedError, f.UnknownTypeError) as exc:
-        code = exc.code if isinstance(exc, UnauthorizedError) else "unauthorized"
-        await websocket.send_json({"type": "error", "code": code, "message": exc.message})
-        await websocket.close(CLOSE_POLICY)
+    except ChatdeskError as exc:
+        await refuse_first_frame(websocket, exc)
         return
     await VisitorSession(runtime, websocket).run(hello)
 
@@ -91,7 +83,7 @@ class VisitorSession:
         await runtime.liveness.connected(
             visitor_key(visitor_id),
             conn_id=self.connection.id,
-            ttl_s=runtime.settings.heartbeat_s * LIVENESS_TTL_FACTOR,
+            ttl_s=runtime.settings.liveness_ttl_s,
         )
         await runtime.router.visitor_connected(visitor_id)
         after_seq = hello.after_seq if hello.conversation_id == conversation.id else None

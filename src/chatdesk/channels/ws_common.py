@@ -61,6 +61,27 @@ async def first_frame(websocket: WebSocket) -> str | None:
         return None
 
 
+async def opening_frame(websocket: WebSocket, settings: Settings) -> str | None:
+    """Check the origin, accept, and read the first frame; None after refusing (1008)."""
+    if not origin_allowed(websocket, settings):
+        await refuse(websocket, CLOSE_POLICY)
+        return None
+    await websocket.accept()
+    raw = await first_frame(websocket)
+    if raw is None:
+        await refuse(websocket, CLOSE_POLICY)
+    return raw
+
+
+async def refuse_first_frame(websocket: WebSocket, exc: ChatdeskError) -> None:
+    """A first frame that does not authenticate: ``error`` (always ``unauthorized`` for a
+    malformed one, else the error's own code, e.g. ``forbidden``) and close 1008."""
+    code = "unauthorized" if exc.code in ("bad_frame", "unknown_type") else exc.code
+    with contextlib.suppress(Exception):
+        await websocket.send_json({"type": "error", "code": code, "message": exc.message})
+        await websocket.close(CLOSE_POLICY)
+
+
 Handler = Callable[[Any, str], Awaitable[None]]
 
 

@@ -25,10 +25,11 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.clock import new_id
-from chatdesk.conversations.model import Author, State
+from chatdesk.conversations.model import State
 from chatdesk.conversations.values import NewMessage, StoredMessage
 from chatdesk.errors import ChatdeskError, IllegalStateError, NotFoundError
 from chatdesk.storage import tables as t
+from chatdesk.storage.repositories import message_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,21 +169,7 @@ async def _stored_client_ids(
     result = await session.execute(
         select(table).where(table.c.conversation_id.in_(ids), table.c.client_id.in_(client_ids))
     )
-    out: dict[tuple[str, str, str | None], StoredMessage] = {}
-    for row in result:
-        out[(row.conversation_id, row.sender, row.client_id)] = StoredMessage(
-            id=row.id,
-            conversation_id=row.conversation_id,
-            seq=row.seq,
-            author=Author(row.author),
-            sender=row.sender,
-            author_name=row.author_name,
-            text=row.text,
-            client_id=row.client_id,
-            created_at=row.created_at,
-            bot=row.bot,
-        )
-    return out
+    return {(row.conversation_id, row.sender, row.client_id): message_value(row) for row in result}
 
 
 def _row(message: StoredMessage) -> dict[str, Any]:

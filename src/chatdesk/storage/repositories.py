@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.clock import new_id
@@ -52,7 +52,8 @@ def conversation_view(row: t.Conversation) -> ConversationView:
     )
 
 
-def message_value(row: t.Message) -> StoredMessage:
+def message_value(row: t.Message | Row[Any]) -> StoredMessage:
+    """A stored message from an ORM row or a Core row of ``messages``."""
     return StoredMessage(
         id=row.id,
         conversation_id=row.conversation_id,
