@@ -68,3 +68,20 @@ async def test_health_endpoints_and_openapi(live_server: LiveServer) -> None:
         assert (await http.get("/docs")).status_code == 200
         metrics = (await http.get("/metrics")).text
         assert "chatdesk_messages_stored_total" in metrics
+
+
+async def test_other_tab_follows_the_new_conversation_after_close(
+    live_server: LiveServer,
+) -> None:
+    tab_a, welcome = await visitor(live_server.ws_url)
+    tab_b, _ = await visitor(live_server.ws_url, token=welcome["token"])
+    await say(tab_a, "How much does shipping cost?")
+    await tab_b.expect("message", lambda f: f["author"] == "bot")
+    await tab_a.send({"type": "close"})
+    await tab_b.expect("closed")
+    ack = await say(tab_a, "one more question")
+    assert ack["conversation_id"] != welcome["conversation_id"]
+    seen = await tab_b.expect("message", lambda f: f.get("client_id") == ack["client_id"])
+    assert seen["conversation_id"] == ack["conversation_id"] and seen["seq"] == 1
+    await tab_a.close()
+    await tab_b.close()

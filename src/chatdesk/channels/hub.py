@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chatdesk.broker.base import Broker
@@ -37,6 +38,7 @@ class VisitorLink:
     conversation_id: str
     lang: str
     position: int | None = None
+    seen_at: datetime | None = None  # newest message of this conversation handed to the tab
     eta: int | None = None
 
 
@@ -59,7 +61,6 @@ class Hub:
         self.visitors: dict[str, set[VisitorLink]] = defaultdict(set)
         self.agents: dict[str, set[AgentLink]] = defaultdict(set)
         self.on_route: RouteHandler | None = None
-        self.on_message_for_switch: Callable[[VisitorLink, str], None] | None = None
         self.queue_waiting: tuple[int, int] = (0, 0)
 
     # -- registration --------------------------------------------------------------------
@@ -231,9 +232,12 @@ class Hub:
         if message.author != Author.NOTE:
             for link in list(self.visitors.get(payload["v"], ())):
                 if link.conversation_id != message.conversation_id:
-                    if self.on_message_for_switch is None:
-                        continue
-                    self.on_message_for_switch(link, message.conversation_id)
+                    if link.seen_at is not None and message.created_at < link.seen_at:
+                        continue  # a late message of a conversation this tab has left
+                    # Another tab started a new conversation: follow it from its start.
+                    link.conversation_id = message.conversation_id
+                    link.connection.follow(message.conversation_id, 0)
+                link.seen_at = max(link.seen_at or message.created_at, message.created_at)
                 link.connection.deliver(message)
         for agent_links in self.agents.values():
             for agent_link in agent_links:
@@ -314,8 +318,6 @@ def _message_payload(message: StoredMessage) -> dict[str, Any]:
 
 
 def _message_from_payload(data: dict[str, Any]) -> StoredMessage:
-    from datetime import datetime
-
     return StoredMessage(
         id=data["id"],
         conversation_id=data["c"],

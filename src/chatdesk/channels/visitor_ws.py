@@ -79,7 +79,6 @@ class VisitorSession:
         link = VisitorLink(self.connection, visitor_id, conversation.id, self.lang)
         self.link = link
         runtime.hub.add_visitor(link)
-        runtime.hub.on_message_for_switch = _switch
         await runtime.liveness.connected(
             visitor_key(visitor_id),
             conn_id=self.connection.id,
@@ -224,9 +223,3 @@ class VisitorSession:
             agent_id=conversation.agent_id,
             watchers_of=conversation.id,
         )
-
-
-def _switch(link: VisitorLink, conversation_id: str) -> None:
-    """Another tab started a new conversation: this tab follows it from its first message."""
-    link.conversation_id = conversation_id
-    link.connection.follow(conversation_id, 0)
