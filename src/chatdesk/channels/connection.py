@@ -136,9 +136,10 @@ class Connection:
     async def write(self, frame: dict[str, Any]) -> None:
         await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
-    def bind_reader(self, task: asyncio.Task[Any]) -> None:
+    def bind_reader(self, task: asyncio.Task[Any] | None) -> None:
         """The task reading this socket: cancelled when the server closes the connection,
-        so the reader needs no second future per frame to notice."""
+        so the reader needs no second future per frame to notice (None: it has stopped
+        reading and must not be cancelled any more)."""
         self._reader = task
 
     async def writer(self) -> None:

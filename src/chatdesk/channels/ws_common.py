@@ -141,6 +141,7 @@ async def serve_frames(
             raise
         reader.uncancel()
     finally:
+        connection.bind_reader(None)  # reading is over: a closing writer must not cancel us
         if connection.close_code is not None and not writer.done():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(writer), timeout=5)
