@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatdesk.bot.engine import BotReply
@@ -33,6 +34,7 @@ from chatdesk.conversations.model import (
 from chatdesk.conversations.texts import system_text
 from chatdesk.conversations.values import ConversationView, NewMessage, StoredMessage
 from chatdesk.errors import BadRequestError, IllegalStateError, NotFoundError, TooLargeError
+from chatdesk.storage import db
 from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
 from chatdesk.storage.batch import Appended
@@ -126,18 +128,25 @@ class ConversationService:
         the conversation's current state or ``check`` refuses it.
         """
         if session is None:
-            async with self.sessions() as own, own.begin():
-                return await self.apply(
-                    conversation_id,
-                    action,
-                    actor=actor,
-                    values=values,
-                    values_from=values_from,
-                    system=system,
-                    event_data=event_data,
-                    check=check,
-                    session=own,
-                )
+            for attempt in range(1, db.TRANSACTION_ATTEMPTS + 1):
+                try:
+                    async with self.sessions() as own, own.begin():
+                        return await self.apply(
+                            conversation_id,
+                            action,
+                            actor=actor,
+                            values=values,
+                            values_from=values_from,
+                            system=system,
+                            event_data=event_data,
+                            check=check,
+                            session=own,
+                        )
+                except DBAPIError as exc:
+                    if attempt == db.TRANSACTION_ATTEMPTS or not db.is_retryable(exc):
+                        raise
+                    log.info("%s of %s lost a deadlock; running it again", action, conversation_id)
+            raise AssertionError("unreachable")
         now = self.clock()
         before = await repo.lock_conversation(session, conversation_id)
         if before is None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.accounts.service import AgentAccount
@@ -37,6 +38,7 @@ from chatdesk.errors import ForbiddenError, IllegalStateError, NotFoundError, Of
 from chatdesk.routing import eta, rules
 from chatdesk.routing.hours import WeeklyHours, is_open, parse_hours
 from chatdesk.routing.presence_rules import after_offer_expired
+from chatdesk.storage import db
 from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
 
@@ -365,7 +367,17 @@ class Router:
         return (visitor_texts[-1] if visitor_texts else "")[:200]
 
     async def accept(self, conversation_id: str, *, agent_id: str, agent_name: str) -> None:
-        """Accept an offer, or take a pending conversation (capacity checked under lock)."""
+        """Accept an offer, or take a pending conversation (capacity checked under lock);
+        a transaction that loses a deadlock on PostgreSQL is run again."""
+        for attempt in range(1, db.TRANSACTION_ATTEMPTS + 1):
+            try:
+                await self._accept_once(conversation_id, agent_id=agent_id, agent_name=agent_name)
+                return
+            except DBAPIError as exc:
+                if attempt == db.TRANSACTION_ATTEMPTS or not db.is_retryable(exc):
+                    raise
+
+    async def _accept_once(self, conversation_id: str, *, agent_id: str, agent_name: str) -> None:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             agent = await self._lock_agent(session, agent_id)

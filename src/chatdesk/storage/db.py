@@ -52,6 +52,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# PostgreSQL aborts one of two transactions that wait on each other (deadlock_detected) or
+# that cannot be serialised; the standard answer is to run the loser again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSACTION_ATTEMPTS = 3
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialisation failure: the whole transaction may simply be re-run."""
+    while exc is not None:
+        code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if code in RETRYABLE_SQLSTATES:
+            return True
+        exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
+    return False
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
