@@ -73,6 +73,7 @@ class Result:
     candidates: tuple[Candidate, ...]
     intent: Intent | None
     confidence: float | None = None
+    pool: tuple[Candidate, ...] | None = None  # what the engine suggests from
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -105,12 +106,13 @@ def run_engine(engine: BotEngine, queries: Sequence[Query], *, hinted: bool) -> 
                 q,
                 reply.entry_id,
                 shown,
-                tuple(c.entry_id for c in reply.candidates),
+                tuple(c.entry_id for c in reply.ranking),
                 reply.score,
                 reply.lang,
                 reply.candidates,
                 match.intent if match else None,
                 reply.confidence,
+                reply.ranking,
             )
         )
     return results
@@ -222,6 +224,7 @@ def operating_point(results: Sequence[Result], suggest: float) -> str:
                     handoff_entries=_HANDOFF,
                     failures_in_row=0,
                     confidence=r.confidence,
+                    suggestion_pool=r.pool,
                 )
                 shown = ((d.entry_id,) if d.entry_id else ()) + tuple(
                     c.entry_id for c in d.suggestions
@@ -305,6 +308,12 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--answer-threshold", type=float, default=DEFAULT_ANSWER_THRESHOLD)
     parser.add_argument("--suggest-threshold", type=float, default=DEFAULT_SUGGEST_THRESHOLD)
     parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    parser.add_argument(
+        "--semantic",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="the embedding evidence of the semantic extra (as CHATDESK_BOT_SEMANTIC)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     languages = tuple(lang.strip() for lang in args.languages.split(",") if lang.strip())
     faq = load_faq(args.faq, languages=languages)
@@ -315,6 +324,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         answer_threshold=args.answer_threshold,
         suggest_threshold=args.suggest_threshold,
         margin=args.margin,
+        semantic=args.semantic,
     )
     started = time.perf_counter()
     engine = BotEngine.build(faq, settings)
@@ -322,6 +332,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         f"FAQ: {len(faq.entries)} entries, languages {', '.join(engine.languages)};"
         f" index built in {time.perf_counter() - started:.2f} s"
     )
+    print(f"semantic evidence: {engine.semantic.model if engine.semantic else 'off'}")
     print(
         f"thresholds: answer={settings.answer_threshold} suggest={settings.suggest_threshold}"
         f" margin={settings.margin}"

@@ -1,7 +1,12 @@
 """Speed and size of the FAQ bot on a synthetic FAQ (default: 1,000 entries x 6 languages x 3).
 
 Usage:
-    python bench/faq_speed.py [--entries 1000] [--queries 2000] [--seed 7]
+    python bench/faq_speed.py [--entries 1000] [--queries 2000] [--seed 7] [--semantic on]
+
+``--semantic off`` (default) measures the default install, the lexical matcher alone;
+``--semantic on`` adds the embedding model of the semantic extra (the first build embeds
+every phrasing; the second, traced one, finds them in the embedder's cache, as a hot reload
+does).
 
 The FAQ is generated: per language a vocabulary of pseudo-words drawn with a Zipf-like
 distribution (a few very common words, a long tail), phrasings of 3-9 words, answers of ~25
@@ -134,13 +139,14 @@ def main() -> None:
     parser.add_argument("--phrasings", type=int, default=3)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--semantic", choices=("on", "off"), default="off")
     args = parser.parse_args()
     faq = synthetic_faq(args.entries, args.phrasings, args.seed)
-    settings = BotSettings(languages=LANGUAGES, default_language="en")
+    settings = BotSettings(languages=LANGUAGES, default_language="en", semantic=args.semantic)
     phrasings = sum(len(p) for e in faq.entries for p in e.questions.values())
     print(
         f"synthetic FAQ: {len(faq.entries)} entries x {len(LANGUAGES)} languages,"
-        f" {phrasings} phrasings"
+        f" {phrasings} phrasings; semantic evidence {args.semantic}"
     )
 
     started, started_cpu = time.perf_counter(), time.process_time()

@@ -425,7 +425,7 @@ def cmd_faq_schema(_args: argparse.Namespace) -> int:
 
 
 def cmd_faq_test(args: argparse.Namespace) -> int:
-    from chatdesk.bot.engine import BotEngine, BotSettings, format_test_report
+    from chatdesk.bot.engine import BotEngine, format_test_report
     from chatdesk.bot.faq import FaqValidationError, load_faq
 
     settings = load_settings(faq_dir=args.faq_dir)
@@ -436,16 +436,7 @@ def cmd_faq_test(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"the FAQ at {directory} is invalid: run `chatdesk faq validate {directory}`"
         ) from exc
-    engine = BotEngine.build(
-        faq,
-        BotSettings(
-            languages=tuple(settings.languages),
-            default_language=settings.default_language,
-            answer_threshold=settings.bot_answer_threshold,
-            suggest_threshold=settings.bot_suggest_threshold,
-            margin=settings.bot_margin,
-        ),
-    )
+    engine = BotEngine.build(faq, settings.bot_settings())
     _out(format_test_report(engine.ask(args.text, lang_hint=args.lang)))
     return 0
 

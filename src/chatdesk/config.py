@@ -17,7 +17,9 @@ from chatdesk.bot.engine import (
     DEFAULT_ANSWER_THRESHOLD,
     DEFAULT_MARGIN,
     DEFAULT_SUGGEST_THRESHOLD,
+    BotSettings,
 )
+from chatdesk.bot.semantic import SEMANTIC_EXTRA_HINT, SemanticMode, semantic_available
 
 SUPPORTED_LANGUAGES = ("en", "cs", "sk", "pl", "et", "lv")
 
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
     bot_answer_threshold: float = Field(default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1)
     bot_suggest_threshold: float = Field(default=DEFAULT_SUGGEST_THRESHOLD, ge=0, le=1)
     bot_margin: float = Field(default=DEFAULT_MARGIN, ge=0, le=1)
+    bot_semantic: SemanticMode = "auto"
     business_hours: str = ""
     timezone: str = "UTC"
     canned_replies_file: Path | None = None
@@ -102,6 +105,8 @@ class Settings(BaseSettings):
             )
         if self.bot_suggest_threshold > self.bot_answer_threshold:
             raise ValueError("bot_suggest_threshold must not exceed bot_answer_threshold")
+        if self.bot_semantic == "on" and not semantic_available():
+            raise ValueError(f"bot_semantic=on {SEMANTIC_EXTRA_HINT}")
         self.database_url = normalize_database_url(self.database_url)
         return self
 
@@ -119,6 +124,17 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def bot_settings(self) -> BotSettings:
+        """The FAQ engine's part of the settings."""
+        return BotSettings(
+            languages=tuple(self.languages),
+            default_language=self.default_language,
+            answer_threshold=self.bot_answer_threshold,
+            suggest_threshold=self.bot_suggest_threshold,
+            margin=self.bot_margin,
+            semantic=self.bot_semantic,
+        )
 
     def resolved_faq_dir(self) -> Path:
         """``FAQ_DIR`` when set, else ``./faq`` when present, else the packaged demo FAQ."""

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatdesk.accounts.secret import resolve_secret_key
 from chatdesk.accounts.tokens import TokenSigner
-from chatdesk.bot.engine import BotSettings
 from chatdesk.bot.reload import FaqService
 from chatdesk.broker import create_broker, create_liveness
 from chatdesk.broker.base import Broker
@@ -59,16 +58,7 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         secret = resolve_secret_key(settings)
-        faq = FaqService(
-            settings.resolved_faq_dir(),
-            BotSettings(
-                languages=tuple(settings.languages),
-                default_language=settings.default_language,
-                answer_threshold=settings.bot_answer_threshold,
-                suggest_threshold=settings.bot_suggest_threshold,
-                margin=settings.bot_margin,
-            ),
-        )
+        faq = FaqService(settings.resolved_faq_dir(), settings.bot_settings())
         await asyncio.to_thread(faq.load_initial)
         engine = db.create_engine(settings.database_url)
         if settings.is_sqlite:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chatdesk.bot.semantic import semantic_available
 from tests.conftest import DEMO_FAQ, require_service
 from tests.support.server import free_port, redis_namespace
 
@@ -22,6 +23,8 @@ CLI_TIMEOUT_S = 60  # hang protection only
 def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATDESK_")}
     env["CHATDESK_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    # The embedding model adds seconds to every start; its own test below turns it on.
+    env["CHATDESK_BOT_SEMANTIC"] = "off"
     env.update({f"CHATDESK_{name.upper()}": value for name, value in settings.items()})
     return env
 
@@ -252,6 +255,21 @@ def test_faq_test_reports_the_bot_decision(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("decision: ")
+
+
+@pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
+def test_faq_test_with_the_embedding_model_shows_the_fused_ranking(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path,
+        "faq",
+        "test",
+        "I changed my mind about the bike, can I give it back to you?",
+        "--faq-dir",
+        str(DEMO_FAQ),
+        env=_env(tmp_path, bot_semantic="on"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "suggestion ranking (lexical + semantic):" in result.stdout
 
 
 @pytest.mark.redis

@@ -170,7 +170,11 @@ async def spawn_server(
 ) -> ServerProcess:
     """Start ``python -m chatdesk serve`` and wait until ``/healthz`` answers."""
     port = port or free_port()
-    full_env = {**os.environ, **(env or {}), "CHATDESK_PORT": str(port)}
+    # Subprocess servers test processes, sockets and failures, not the bot: without the
+    # embedding model each starts in a second instead of five (in-process servers share one
+    # model and its cache, so they keep the default).
+    full_env = {"CHATDESK_BOT_SEMANTIC": "off", **os.environ, **(env or {})}
+    full_env["CHATDESK_PORT"] = str(port)
     full_env["CHATDESK_HOST"] = "127.0.0.1"
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("ab") as log:

@@ -12,7 +12,9 @@ Order of the rules, and why:
    entry's by the margin) -> answer. The confidence is the score unless the caller found
    stronger evidence for the same entry (the engine: the best clause of a chatty message).
 5. Otherwise the turn failed: suggest up to 3 entries above the suggest threshold (reason
-   ``unsure``) or none (``no_match``). If the bot had already failed twice in a row in this
+   ``unsure``) or none (``no_match``), taken from ``suggestion_pool`` when the caller has a
+   ranking better at recall than at confidence (the engine's semantic fusion), else from the
+   candidates. If the bot had already failed twice in a row in this
    conversation (``failures_in_row >= FAILURES_BEFORE_HANDOFF``), hand off instead (reason
    ``repeated_failure``): the visitor saw two unhelpful replies, a third one would be worse
    than a human.
@@ -88,11 +90,13 @@ def decide(
     handoff_entries: Collection[str],
     failures_in_row: int,
     confidence: float | None = None,
+    suggestion_pool: Sequence[Candidate] | None = None,
 ) -> Decision:
     """Apply the rules of the module docstring to ranked, one-per-entry candidates.
 
     ``confidence``: evidence for the top candidate used against the answer threshold (default
-    its score); ``Decision.score`` stays the top candidate's score.
+    its score); ``Decision.score`` stays the top candidate's score. ``suggestion_pool``: the
+    ranking to suggest from when not answering (default the candidates).
     """
     score = candidates[0].score if candidates else 0.0
     confident = is_confident(candidates, thresholds, confidence)
@@ -112,7 +116,8 @@ def decide(
         return Decision("handoff", Intent.ASKED_FOR_PERSON.value, entry, (), score)
     if confident:
         return Decision("answer", "confident", candidates[0].entry_id, (), score)
-    suggestions = tuple(c for c in candidates if c.score >= thresholds.suggest)[:MAX_SUGGESTIONS]
+    pool = candidates if suggestion_pool is None else suggestion_pool
+    suggestions = tuple(c for c in pool if c.score >= thresholds.suggest)[:MAX_SUGGESTIONS]
     if failures_in_row >= FAILURES_BEFORE_HANDOFF:
         return Decision("handoff", "repeated_failure", None, suggestions, score)
     return Decision("suggest", "unsure" if suggestions else "no_match", None, suggestions, score)

@@ -9,8 +9,7 @@ See docs/bot.md for the pipeline and how the thresholds were chosen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from chatdesk.bot.decide import Thresholds, decide
@@ -19,6 +18,7 @@ from chatdesk.bot.intents import detect_intent
 from chatdesk.bot.langid import LanguageIdentifier
 from chatdesk.bot.matcher import Candidate, FaqIndex, best_phrasing
 from chatdesk.bot.normalize import split_clauses
+from chatdesk.bot.semantic import SemanticIndex, SemanticMode, fuse, load_embedder
 
 __all__ = [
     "DEFAULT_ANSWER_THRESHOLD",
@@ -42,6 +42,8 @@ DEFAULT_ANSWER_THRESHOLD = 0.39
 DEFAULT_SUGGEST_THRESHOLD = 0.05
 DEFAULT_MARGIN = 0.08
 CANDIDATES_SHOWN = 5
+# Lexical candidates the semantic evidence may re-rank.
+FUSION_DEPTH = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class BotSettings:
     answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
     suggest_threshold: float = DEFAULT_SUGGEST_THRESHOLD
     margin: float = DEFAULT_MARGIN
+    semantic: SemanticMode = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,9 @@ class BotReply:
     # Evidence for the top candidate checked against the answer threshold: its score, or its
     # best score on one clause of a chatty message (see ``BotEngine.confidence``).
     confidence: float = 0.0
+    # What the suggestions are taken from: the fused lexical + semantic ranking with the
+    # semantic extra, else ``candidates``.
+    ranking: tuple[Candidate, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -105,8 +111,10 @@ class BotEngine:
         index: FaqIndex,
         identifier: LanguageIdentifier,
         languages: tuple[str, ...],
+        semantic: SemanticIndex | None = None,
     ) -> None:
         self.faq = faq
+        self.semantic = semantic
         self.settings = settings
         self._index = index
         self._identifier = identifier
@@ -131,7 +139,9 @@ class BotEngine:
             for lang, text in entry.answer.items():
                 if lang in samples:
                     samples[lang].append(text)
-        return cls(faq, settings, FaqIndex(faq), LanguageIdentifier(samples), languages)
+        embedder = load_embedder(settings.semantic)
+        semantic = SemanticIndex(faq, embedder) if embedder is not None else None
+        return cls(faq, settings, FaqIndex(faq), LanguageIdentifier(samples), languages, semantic)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -169,8 +179,7 @@ class BotEngine:
         just before this one in the conversation; the caller keeps that counter.
         """
         lang = self.detect_language(text, lang_hint=lang_hint, conversation_lang=conversation_lang)
-        candidates = tuple(self._index.search(text, lang=lang, limit=CANDIDATES_SHOWN))
-        confidence = self.confidence(text, lang, candidates)
+        candidates, confidence, fused = self._rank(text, lang)
         decision = decide(
             candidates,
             thresholds=self._thresholds,
@@ -178,6 +187,7 @@ class BotEngine:
             handoff_entries=self._handoff_entries,
             failures_in_row=failures_in_row,
             confidence=confidence,
+            suggestion_pool=fused,
         )
         answer = self._answer_text(decision.entry_id, lang) if decision.entry_id else None
         suggestions = tuple(
@@ -198,10 +208,36 @@ class BotEngine:
             reason=decision.reason,
             candidates=candidates,
             confidence=round(confidence, 4),
+            ranking=fused if fused is not None else candidates,
         )
 
-    def confidence(self, text: str, lang: str, candidates: Sequence[Candidate]) -> float:
-        """Evidence for the top candidate: its score, or its best score on a single clause.
+    def _rank(
+        self, text: str, lang: str
+    ) -> tuple[tuple[Candidate, ...], float, tuple[Candidate, ...] | None]:
+        """Lexical candidates, the evidence for the top one, and the fused ranking (if any).
+
+        The lexical matcher alone decides whether to answer: its evidence is calibrated on what
+        a question leaves unexplained, while embedding cosines are high for any question on the
+        same topic ("is the gym open on Sunday" vs. "opening hours"), which would let
+        out-of-scope lures through. The embedding's strength is recall, so the fused ranking is
+        what the bot suggests when it does not answer (docs/bot.md "Semantic evidence").
+        """
+        if self.semantic is None:
+            lexical = tuple(self._index.search(text, lang=lang, limit=CANDIDATES_SHOWN))
+            evidence = self.confidence(text, lang, lexical[0]) if lexical else 0.0
+            return lexical, evidence, None
+        found = self._index.search(text, lang=lang, limit=FUSION_DEPTH)
+        similarities = self.semantic.similarities(text)
+        fused = fuse(found, similarities, self.semantic.entry_ids)
+        cosine = dict(zip(self.semantic.entry_ids, similarities.tolist(), strict=True))
+        lexical = tuple(
+            replace(c, semantic=cosine.get(c.entry_id, 0.0)) for c in found[:CANDIDATES_SHOWN]
+        )
+        evidence = self.confidence(text, lang, lexical[0]) if lexical else 0.0
+        return lexical, evidence, tuple(fused[:CANDIDATES_SHOWN])
+
+    def confidence(self, text: str, lang: str, top: Candidate) -> float:
+        """Lexical evidence for ``top``: its score, or its best score on a single clause.
 
         The ranking comes from the whole message (every clause votes, so it ranks best), but a
         chatty message's greeting, story and thanks dilute the score of the entry it asks
@@ -210,9 +246,6 @@ class BotEngine:
         0.67 -> 0.83 and 0.63 -> 0.79 on the two evaluation sets). Only the whole message's top
         entry can gain: a clause that ranks another entry first does not change the ranking.
         """
-        if not candidates:
-            return 0.0
-        top = candidates[0]
         clauses = split_clauses(text)
         if len(clauses) < 2:
             return top.score
@@ -263,13 +296,17 @@ def format_test_report(reply: BotReply) -> str:
         lines.append("candidates:")
         lines.append(
             f"  {'entry':<28} {'score':>6} {'query':>6} {'phrase':>6} {'bag':>6} {'chars':>6}"
-            "  best phrasing"
+            f" {'sem':>6}  best phrasing"
         )
         for c in reply.candidates:
             lines.append(
                 f"  {c.entry_id:<28} {c.score:6.3f} {c.query_cover:6.3f} {c.phrase_cover:6.3f}"
-                f" {c.bag_cover:6.3f} {c.chars:6.3f}  [{c.phrasing_lang}] {c.phrasing}"
+                f" {c.bag_cover:6.3f} {c.chars:6.3f} {c.semantic:6.3f}"
+                f"  [{c.phrasing_lang}] {c.phrasing}"
             )
     else:
         lines.append("candidates: none")
+    if reply.ranking and reply.ranking != reply.candidates:
+        lines.append("suggestion ranking (lexical + semantic):")
+        lines.extend(f"  {c.entry_id:<28} {c.score:6.3f}" for c in reply.ranking)
     return "\n".join(lines)

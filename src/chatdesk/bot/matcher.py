@@ -75,6 +75,8 @@ class Candidate:
     chars: float
     phrasing: str
     phrasing_lang: str
+    # Cosine with the entry's closest phrasing from the semantic extra (0.0 without it).
+    semantic: float = 0.0
 
 
 def _char_grams(tokens: Iterable[str]) -> Counter[str]:

@@ -10,14 +10,16 @@ change keeps the last good engine serving; its problems are logged and shown by 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import watchfiles
 
-from chatdesk.bot.engine import BotEngine, BotSettings
+from chatdesk.bot.engine import BotEngine, BotReply, BotSettings
 from chatdesk.bot.faq import FAQ_SUFFIXES, FaqProblem, FaqValidationError, load_faq
 
 logger = logging.getLogger(__name__)
@@ -60,9 +62,17 @@ class FaqService:
 
     def load_initial(self) -> None:
         """First load, synchronous: raises FaqValidationError so the server refuses to start."""
-        self._engine = self._build()
+        started = time.perf_counter()
+        self._engine = engine = self._build()
         self._loaded_at = datetime.now(UTC)
         self._problems = []
+        logger.info(
+            "FAQ loaded: %d entries from %s in %.1f s (semantic evidence: %s)",
+            len(engine.faq.entries),
+            self._directory,
+            time.perf_counter() - started,
+            engine.semantic.model if engine.semantic else "off",
+        )
 
     @property
     def engine(self) -> BotEngine:
@@ -70,6 +80,31 @@ class FaqService:
         if self._engine is None:
             raise RuntimeError("FaqService.load_initial() has not been called")
         return self._engine
+
+    async def ask(
+        self,
+        text: str,
+        *,
+        lang_hint: str | None = None,
+        conversation_lang: str | None = None,
+        failures_in_row: int = 0,
+    ) -> BotReply:
+        """``BotEngine.ask`` on the engine serving now, off the event loop when it embeds.
+
+        A lexical question costs about a millisecond of CPU, less than a thread hand-off is
+        worth; embedding the question (the semantic extra) costs 10-20 ms, which would stall
+        every socket of the process, so that runs in a worker thread (the model releases the
+        GIL).
+        """
+        engine = self.engine
+        ask = functools.partial(
+            engine.ask,
+            text,
+            lang_hint=lang_hint,
+            conversation_lang=conversation_lang,
+            failures_in_row=failures_in_row,
+        )
+        return await asyncio.to_thread(ask) if engine.semantic else ask()
 
     def status(self) -> FaqStatus:
         engine = self._engine

@@ -57,7 +57,7 @@ async def ask(body: AskRequest, runtime: RuntimeDep) -> AskResponse:
     hint = body.lang.lower().split("-")[0] if body.lang else None
     if hint not in engine.languages:
         hint = None  # an unsupported hint is ignored
-    reply = engine.ask(
+    reply = await runtime.faq.ask(
         body.text, lang_hint=hint, conversation_lang=conversation_lang, failures_in_row=failures
     )
     return AskResponse(

