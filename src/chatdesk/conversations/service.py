@@ -9,13 +9,11 @@ and the broker only tells other processes what was stored.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatdesk.bot.engine import BotReply
@@ -39,8 +37,6 @@ from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
 from chatdesk.storage.batch import Appended
 from chatdesk.storage.message_writer import MessageWriter
-
-log = logging.getLogger(__name__)
 
 
 class BotContext(Protocol):
@@ -125,28 +121,26 @@ class ConversationService:
         """Apply ``action`` in one transaction: lock, check, update, event, system message.
 
         Raises ``IllegalStateError`` (nothing changed) when the model refuses the action in
-        the conversation's current state or ``check`` refuses it.
+        the conversation's current state or ``check`` refuses it. Without ``session`` it is
+        a transaction of its own (re-run on a lost deadlock, ``db.run_transaction``); with
+        one, it is part of the caller's unit of work, which takes the conversation's lock
+        after any agent or visitor row (the lock order in ``storage/db.py``).
         """
         if session is None:
-            for attempt in range(1, db.TRANSACTION_ATTEMPTS + 1):
-                try:
-                    async with self.sessions() as own, own.begin():
-                        return await self.apply(
-                            conversation_id,
-                            action,
-                            actor=actor,
-                            values=values,
-                            values_from=values_from,
-                            system=system,
-                            event_data=event_data,
-                            check=check,
-                            session=own,
-                        )
-                except DBAPIError as exc:
-                    if attempt == db.TRANSACTION_ATTEMPTS or not db.is_retryable(exc):
-                        raise
-                    log.info("%s of %s lost a deadlock; running it again", action, conversation_id)
-            raise AssertionError("unreachable")
+            return await db.run_transaction(
+                self.sessions,
+                lambda own: self.apply(
+                    conversation_id,
+                    action,
+                    actor=actor,
+                    values=values,
+                    values_from=values_from,
+                    system=system,
+                    event_data=event_data,
+                    check=check,
+                    session=own,
+                ),
+            )
         now = self.clock()
         before = await repo.lock_conversation(session, conversation_id)
         if before is None:
@@ -224,20 +218,24 @@ class ConversationService:
         page_url: str | None,
         department: str | None,
     ) -> tuple[str, ConversationView]:
-        """The visitor (new when ``visitor_id`` is unknown) and their current conversation."""
+        """The visitor (new when ``visitor_id`` is unknown) and their current conversation.
+
+        The visitor's row is written first: it serialises two tabs opening at once (the
+        second sees the conversation the first created) and keeps the lock order.
+        """
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            if visitor_id is None or not await repo.visitor_exists(session, visitor_id):
-                visitor_id = await repo.create_visitor(
-                    session, now=now, lang=lang, page_url=page_url
-                )
+
+        async def work(session: AsyncSession) -> tuple[str, ConversationView]:
+            known = visitor_id
+            if known is None or not await repo.visitor_exists(session, known):
+                known = await repo.create_visitor(session, now=now, lang=lang, page_url=page_url)
             else:
-                await repo.touch_visitor(session, visitor_id, now=now, lang=lang, page_url=page_url)
-            conversation = await repo.latest_conversation(session, visitor_id)
+                await repo.touch_visitor(session, known, now=now, lang=lang, page_url=page_url)
+            conversation = await repo.latest_conversation(session, known)
             if conversation is None:
                 conversation = await repo.create_conversation(
                     session,
-                    visitor_id=visitor_id,
+                    visitor_id=known,
                     lang=lang,
                     department=department,
                     page_url=page_url,
@@ -245,13 +243,16 @@ class ConversationService:
                 )
             elif conversation.visitor_gone_at is not None:
                 await repo.update_conversation(session, conversation.id, visitor_gone_at=None)
-        return visitor_id, conversation
+            return known, conversation
+
+        return await db.run_transaction(self.sessions, work)
 
     async def start_new_conversation(
         self, *, visitor_id: str, lang: str, department: str | None, page_url: str | None
     ) -> ConversationView:
         """The visitor's open conversation (another tab may have started one), else a new one."""
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> ConversationView:
             latest = await repo.latest_conversation(session, visitor_id)
             if latest is not None and latest.state != State.CLOSED:
                 return latest
@@ -263,6 +264,8 @@ class ConversationService:
                 page_url=page_url,
                 now=self.clock(),
             )
+
+        return await db.run_transaction(self.sessions, work)
 
     # -- visitor: messages and the bot -----------------------------------------------------
 
@@ -292,8 +295,7 @@ class ConversationService:
 
     async def bot_turn(self, *, conversation: BotContext, text: str, lang_hint: str | None) -> None:
         """The bot answers a visitor message of a conversation it owns."""
-        engine = self.faq.engine
-        reply = engine.ask(
+        reply = await self.faq.ask(
             text,
             lang_hint=lang_hint,
             conversation_lang=conversation.lang,
@@ -359,16 +361,19 @@ class ConversationService:
         )
         await self.hub.publish_message(stored, visitor_id=conversation.visitor_id, agent_id=None)
         failures = conversation.bot_failures + 1 if reply.failed else 0
-        async with self.sessions() as session, session.begin():
-            values: dict[str, Any] = {}
-            if failures != conversation.bot_failures:
-                values["bot_failures"] = failures
-            if reply.lang != conversation.lang:
-                values["lang"] = reply.lang
+        values: dict[str, Any] = {}
+        if failures != conversation.bot_failures:
+            values["bot_failures"] = failures
+        if reply.lang != conversation.lang:
+            values["lang"] = reply.lang
+
+        async def work(session: AsyncSession) -> None:
             if values:
                 await repo.update_conversation(session, conversation.id, **values)
             if question is not None and reply.outcome != "answer":
                 self._record_miss(session, conversation, reply, question, stored.id)
+
+        await db.run_transaction(self.sessions, work)
         if reply.outcome == "handoff" and self.request_handoff is not None:
             await self.request_handoff(
                 conversation.id, escalate=reply.reason == "angry", actor="bot"
@@ -401,7 +406,8 @@ class ConversationService:
         self, *, conversation: ConversationView, message_id: str, helpful: bool
     ) -> None:
         """'Did this help?': an unhelpful answer is recorded for the admins."""
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> None:
             message = await repo.set_helpful(
                 session, message_id=message_id, conversation_id=conversation.id, helpful=helpful
             )
@@ -422,13 +428,22 @@ class ConversationService:
                     )
                 )
 
+        await db.run_transaction(self.sessions, work)
+
     # -- visitor: leaving a message, rating, closing ---------------------------------------
 
     async def leave_message(
         self, *, conversation: ConversationView, email: str, text: str
     ) -> Transitioned:
+        """Nobody is online: the visitor's message and email are stored, the conversation
+        waits as ``pending`` (one transaction; published after its commit)."""
         text = self.check_text(text)
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> Transitioned:
+            # The visitor's row before the conversation's: the lock order of open_visitor.
+            await repo.touch_visitor(
+                session, conversation.visitor_id, now=self.clock(), email=email
+            )
             result = await self.apply(
                 conversation.id,
                 Action.GO_PENDING,
@@ -446,9 +461,6 @@ class ConversationService:
                     created_at=self.clock(),
                 )
             )
-            await repo.touch_visitor(
-                session, conversation.visitor_id, now=self.clock(), email=email
-            )
             await repo.append_messages(
                 session,
                 [
@@ -462,6 +474,9 @@ class ConversationService:
                 ],
                 now=self.clock(),
             )
+            return result
+
+        result = await db.run_transaction(self.sessions, work)
         await self.announce(result)
         await self.hub.publish_route()
         return result
@@ -471,7 +486,8 @@ class ConversationService:
     ) -> None:
         if conversation.state != State.CLOSED:
             raise IllegalStateError("a conversation can be rated once it is closed")
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> None:
             await repo.update_conversation(
                 session, conversation.id, rating=score, rating_comment=comment
             )
@@ -483,6 +499,8 @@ class ConversationService:
                 actor=f"visitor:{conversation.visitor_id}",
                 data={"score": score},
             )
+
+        await db.run_transaction(self.sessions, work)
 
     async def close(self, conversation_id: str, *, actor: str, idle: bool = False) -> Transitioned:
         """Close from any open state; visitor and agent both see it."""

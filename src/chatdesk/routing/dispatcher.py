@@ -9,7 +9,10 @@ conversation or overfill an agent (docs/routing.md, "Atomicity across processes"
 - accepting is ``… WHERE state='offered' AND offered_to=:agent``;
 - every deadline (offer expiry, presence grace, visitor gone, idle close) is a column, and
   the sweep that acts on it is a conditional update too: it fires once in the cluster,
-  whichever process runs it, even if the process that set it has died.
+  whichever process runs it, even if the process that set it has died;
+- every transaction runs through ``db.run_transaction`` (re-run on a lost deadlock) and
+  takes its row locks in the global order written there: agent, then conversation(s) in
+  id order; frames go out after the commit.
 
 Every process runs the same loop (``run``): woken by events, and once a second.
 """
@@ -21,9 +24,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatdesk.accounts.service import AgentAccount
@@ -304,9 +307,12 @@ class Router:
                 continue  # another process got there first; the next pass re-plans
 
     async def offer(self, conversation_id: str, agent_id: str, *, auto_accept: bool) -> None:
+        """Offer a waiting conversation to an agent with a free seat (agent row, then the
+        conversation's: the lock order); the offer frame goes out after the commit."""
         now = self.clock()
         expires = now + timedelta(seconds=self.settings.offer_timeout_s)
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> tuple[str, Transitioned, str, dict[str, Any]]:
             agent = await self._lock_agent(session, agent_id)
             if agent is None or agent.status != "online" or agent.disabled:
                 raise IllegalStateError("agent is not accepting chats")
@@ -322,8 +328,11 @@ class Router:
             )
             preview = await self._preview(session, conversation_id)
             visitor = await repo.visitor_info(session, result.after.visitor_id)
+            return agent.name, result, preview, visitor
+
+        agent_name, result, preview, visitor = await db.run_transaction(self.sessions, work)
         if auto_accept:
-            await self.accept(conversation_id, agent_id=agent_id, agent_name=agent.name)
+            await self.accept(conversation_id, agent_id=agent_id, agent_name=agent_name)
             return
         await self.hub.publish_frame(
             {
@@ -368,59 +377,60 @@ class Router:
 
     async def accept(self, conversation_id: str, *, agent_id: str, agent_name: str) -> None:
         """Accept an offer, or take a pending conversation (capacity checked under lock);
-        a transaction that loses a deadlock on PostgreSQL is run again."""
-        for attempt in range(1, db.TRANSACTION_ATTEMPTS + 1):
-            try:
-                await self._accept_once(conversation_id, agent_id=agent_id, agent_name=agent_name)
-                return
-            except DBAPIError as exc:
-                if attempt == db.TRANSACTION_ATTEMPTS or not db.is_retryable(exc):
-                    raise
-
-    async def _accept_once(self, conversation_id: str, *, agent_id: str, agent_name: str) -> None:
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            agent = await self._lock_agent(session, agent_id)
-            if agent is None:
-                raise NotFoundError("no such agent")
-            conversation = await repo.lock_conversation(session, conversation_id)
-            if conversation is None:
-                raise NotFoundError("no such conversation")
-            if conversation.state == State.OFFERED:
-                if conversation.offered_to != agent_id:
-                    raise OfferExpiredError("this offer is no longer yours")
-                action = Action.ACCEPT
-            elif conversation.state == State.PENDING:
-                action = Action.TAKE
-                if await repo.load_for_agent(session, agent_id) >= agent.max_chats:
-                    raise IllegalStateError("you are at capacity")
-            elif conversation.state in (State.QUEUED, State.CLOSED) or (
-                conversation.state == State.ASSIGNED and conversation.agent_id != agent_id
-            ):
-                # A late answer to an offer that expired, moved on or was taken meanwhile.
-                raise OfferExpiredError("this offer expired")
-            else:
-                raise IllegalStateError(f"conversation is {conversation.state.value}")
-            result = await self.service.apply(
-                conversation_id,
-                action,
-                actor=agent_key(agent_id),
-                values={
-                    "agent_id": agent_id,
-                    "assigned_at": now,
-                    "offered_to": None,
-                    "offer_expires_at": None,
-                },
-                system=("agent_joined", {"name": agent_name}),
-                event_data={"agent_id": agent_id},
-                session=session,
-            )
-            await session.execute(
-                update(t.Agent)
-                .where(t.Agent.id == agent_id)
-                .values(last_assigned_at=now, expired_offers_in_row=0)
-            )
+        a transaction that loses a deadlock on PostgreSQL is run again, and the assignment
+        is announced once, after the commit."""
+        result = await db.run_transaction(
+            self.sessions,
+            lambda session: self._accept_in(session, conversation_id, agent_id, agent_name),
+        )
         await self._announce_assignment(result, agent_name=agent_name)
+
+    async def _accept_in(
+        self, session: AsyncSession, conversation_id: str, agent_id: str, agent_name: str
+    ) -> Transitioned:
+        """The accept transaction: the agent's row, then the conversation's (lock order)."""
+        now = self.clock()
+        agent = await self._lock_agent(session, agent_id)
+        if agent is None:
+            raise NotFoundError("no such agent")
+        conversation = await repo.lock_conversation(session, conversation_id)
+        if conversation is None:
+            raise NotFoundError("no such conversation")
+        if conversation.state == State.OFFERED:
+            if conversation.offered_to != agent_id:
+                raise OfferExpiredError("this offer is no longer yours")
+            action = Action.ACCEPT
+        elif conversation.state == State.PENDING:
+            action = Action.TAKE
+            if await repo.load_for_agent(session, agent_id) >= agent.max_chats:
+                raise IllegalStateError("you are at capacity")
+        elif conversation.state in (State.QUEUED, State.CLOSED) or (
+            conversation.state == State.ASSIGNED and conversation.agent_id != agent_id
+        ):
+            # A late answer to an offer that expired, moved on or was taken meanwhile.
+            raise OfferExpiredError("this offer expired")
+        else:
+            raise IllegalStateError(f"conversation is {conversation.state.value}")
+        result = await self.service.apply(
+            conversation_id,
+            action,
+            actor=agent_key(agent_id),
+            values={
+                "agent_id": agent_id,
+                "assigned_at": now,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
+            system=("agent_joined", {"name": agent_name}),
+            event_data={"agent_id": agent_id},
+            session=session,
+        )
+        await session.execute(
+            update(t.Agent)
+            .where(t.Agent.id == agent_id)
+            .values(last_assigned_at=now, expired_offers_in_row=0)
+        )
+        return result
 
     async def _announce_assignment(self, result: Transitioned, *, agent_name: str) -> None:
         conversation = result.after
@@ -443,10 +453,7 @@ class Router:
             check=_offered_to(agent_id),
             event_data={"agent_id": agent_id},
         )
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(t.Agent).where(t.Agent.id == agent_id).values(expired_offers_in_row=0)
-            )
+        await self._update_agent(agent_id, expired_offers_in_row=0)
         await self._after_change()
 
     async def _expire_offers(self, now: datetime) -> None:
@@ -481,16 +488,21 @@ class Router:
             self.wake()
 
     async def _count_expiry(self, agent_id: str) -> None:
-        async with self.sessions() as session, session.begin():
+        """Count a missed offer; the second in a row sets the agent away (told after commit)."""
+
+        async def work(session: AsyncSession) -> bool:
             agent = await self._lock_agent(session, agent_id)
             if agent is None:
-                return
+                return False
             outcome = after_offer_expired(agent.expired_offers_in_row)
             agent.expired_offers_in_row = outcome.consecutive_expired
             if outcome.set_away and agent.status == "online":
                 agent.status = "away"
-            else:
-                return
+                return True
+            return False
+
+        if not await db.run_transaction(self.sessions, work):
+            return
         await self.hub.publish_frame(
             {"type": "status", "status": "away", "reason": "missed_offers"}, agent_id=agent_id
         )
@@ -498,27 +510,35 @@ class Router:
     # -- presence, ghosts, idle ----------------------------------------------------------------
 
     async def agent_connected(self, agent_id: str) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(t.Agent).where(t.Agent.id == agent_id).values(disconnected_at=None)
-            )
+        await self._update_agent(agent_id, disconnected_at=None)
         self.wake()
 
     async def agent_disconnected(self, agent_id: str) -> None:
         if await self._still_connected(agent_key(agent_id)):
             return
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(t.Agent)
-                .where(t.Agent.id == agent_id, t.Agent.disconnected_at.is_(None))
-                .values(disconnected_at=self.clock())
-            )
+        await self._update_agent(
+            agent_id, t.Agent.disconnected_at.is_(None), disconnected_at=self.clock()
+        )
         self.wake()
+
+    async def _update_agent(
+        self, agent_id: str, *conditions: ColumnElement[bool], **values: Any
+    ) -> None:
+        """One conditional update of an agent's row, as a transaction of its own."""
+
+        async def work(session: AsyncSession) -> None:
+            await session.execute(
+                update(t.Agent).where(t.Agent.id == agent_id, *conditions).values(**values)
+            )
+
+        await db.run_transaction(self.sessions, work)
 
     async def _sweep_presence(self, now: datetime) -> None:
         """Agents gone past the grace lose their chats (front of the queue) and offers."""
         grace_start = now - timedelta(seconds=self.settings.presence_grace_s)
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> list[str]:
+            # Several agents' rows: the ORM flushes their updates in ascending id (lock order).
             watched = list(
                 (
                     await session.execute(
@@ -536,14 +556,15 @@ class Router:
                     # Back within the grace without a new socket event here: Redis restarted
                     # empty and the heartbeat re-registered them, or they reconnected.
                     agent.disconnected_at = None
-            gone = list(
+            return list(
                 (
                     await session.execute(
                         select(t.Agent.id).where(t.Agent.disconnected_at <= grace_start)
                     )
                 ).scalars()
             )
-        for agent_id in gone:
+
+        for agent_id in await db.run_transaction(self.sessions, work):
             async with self.sessions() as session:
                 owned = await repo.agent_conversations(session, agent_id, states=(State.ASSIGNED,))
                 offered = [
@@ -588,29 +609,45 @@ class Router:
         self.wake()
 
     async def visitor_connected(self, visitor_id: str) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(t.Conversation)
-                .where(
-                    t.Conversation.visitor_id == visitor_id,
-                    t.Conversation.visitor_gone_at.is_not(None),
-                )
-                .values(visitor_gone_at=None)
-            )
+        await self._update_conversations(
+            t.Conversation.visitor_id == visitor_id,
+            t.Conversation.visitor_gone_at.is_not(None),
+            visitor_gone_at=None,
+        )
 
     async def visitor_disconnected(self, visitor_id: str) -> None:
         if await self._still_connected(visitor_key(visitor_id)):
             return
-        async with self.sessions() as session, session.begin():
+        await self._update_conversations(
+            t.Conversation.visitor_id == visitor_id,
+            t.Conversation.state.in_([s.value for s in WAITING_STATES]),
+            t.Conversation.visitor_gone_at.is_(None),
+            visitor_gone_at=self.clock(),
+        )
+
+    async def _update_conversations(self, *conditions: ColumnElement[bool], **values: Any) -> None:
+        """Update every conversation matching ``conditions``, as a transaction of its own.
+
+        The rows are locked in ascending id first (``FOR UPDATE`` in the subquery; SQLite
+        has no row locks and omits it), the order every other transaction that holds several
+        conversations uses, so this update cannot deadlock with the message writer or
+        another sweep.
+        """
+        in_order = (
+            select(t.Conversation.id)
+            .where(*conditions)
+            .order_by(t.Conversation.id)
+            .with_for_update()
+        )
+
+        async def work(session: AsyncSession) -> None:
             await session.execute(
                 update(t.Conversation)
-                .where(
-                    t.Conversation.visitor_id == visitor_id,
-                    t.Conversation.state.in_([s.value for s in WAITING_STATES]),
-                    t.Conversation.visitor_gone_at.is_(None),
-                )
-                .values(visitor_gone_at=self.clock())
+                .where(t.Conversation.id.in_(in_order.scalar_subquery()), *conditions)
+                .values(**values)
             )
+
+        await db.run_transaction(self.sessions, work)
 
     async def _sweep_ghosts(self, now: datetime) -> None:
         """A visitor gone while waiting past the grace is dequeued (no ghosts offered)."""
@@ -628,27 +665,19 @@ class Router:
         live = await self.liveness.connected_keys([visitor_key(v) for _, v in rows])
         back = [v for _, v in rows if visitor_key(v) in live]
         if back:  # e.g. re-registered by a heartbeat after Redis restarted empty
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(t.Conversation)
-                    .where(
-                        t.Conversation.visitor_id.in_(back),
-                        t.Conversation.visitor_gone_at.is_not(None),
-                    )
-                    .values(visitor_gone_at=None)
-                )
+            await self._update_conversations(
+                t.Conversation.visitor_id.in_(back),
+                t.Conversation.visitor_gone_at.is_not(None),
+                visitor_gone_at=None,
+            )
         for conversation_id, visitor_id in rows:
             if visitor_key(visitor_id) in live:
                 continue
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(t.Conversation)
-                    .where(
-                        t.Conversation.id == conversation_id,
-                        t.Conversation.visitor_gone_at.is_(None),
-                    )
-                    .values(visitor_gone_at=now)
-                )
+            await self._update_conversations(
+                t.Conversation.id == conversation_id,
+                t.Conversation.visitor_gone_at.is_(None),
+                visitor_gone_at=now,
+            )
             conversation = await self.service.get(conversation_id)
             if conversation.visitor_gone_at is None or conversation.visitor_gone_at > cutoff:
                 continue
@@ -817,9 +846,11 @@ class Router:
         by: AgentAccount,
         action: Action,
     ) -> None:
-        """Transfer to a named agent, or a supervisor's takeover: capacity checked under lock."""
+        """Transfer to a named agent, or a supervisor's takeover: capacity checked under the
+        target's lock (then the conversation's: the lock order); told after the commit."""
         now = self.clock()
-        async with self.sessions() as session, session.begin():
+
+        async def work(session: AsyncSession) -> tuple[str, Transitioned]:
             target = await self._lock_agent(session, to_agent_id)
             if target is None or target.disabled:
                 raise NotFoundError("no such agent")
@@ -842,6 +873,9 @@ class Router:
                 session=session,
             )
             target.last_assigned_at = now
+            return target.name, result
+
+        target_name, result = await db.run_transaction(self.sessions, work)
         previous = result.before.agent_id or result.before.offered_to
         if previous and previous != to_agent_id:
             await self.hub.publish_unassigned(conversation_id, previous)
@@ -849,14 +883,14 @@ class Router:
                 {
                     "type": "transferred",
                     "conversation_id": conversation_id,
-                    "to_agent_name": target.name,
+                    "to_agent_name": target_name,
                 },
                 agent_id=previous,
             )
         await self.hub.publish_assigned(conversation_id, to_agent_id)
         await self.service.announce(result)
         await self.hub.publish_frame(
-            {"type": "agent_joined", "agent_name": target.name},
+            {"type": "agent_joined", "agent_name": target_name},
             visitor_id=result.after.visitor_id,
             conversation_id=conversation_id,
         )
