@@ -26,6 +26,9 @@ from chatdesk.runtime import Runtime
 from chatdesk.server import uvicorn_options
 
 STARTUP_TIMEOUT_S = 30  # hang protection only: a healthy server is up in well under a second
+# Hang protection for the background embedding of the FAQ (the first server of a test process
+# embeds the demo FAQ, a few seconds; later ones find the phrasings in the model's cache).
+SEMANTIC_SETTLE_S = 180
 
 
 @dataclass
@@ -130,9 +133,12 @@ async def start_live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
                     raise RuntimeError("server stopped during startup")
                 await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        yield LiveServer(
-            base_url=f"http://127.0.0.1:{port}", settings=settings, runtime=app.state.runtime
-        )
+        runtime: Runtime = app.state.runtime
+        # The bot's suggestions must not change in the middle of a test: wait for the engine
+        # with every evidence it is configured for.
+        async with asyncio.timeout(SEMANTIC_SETTLE_S):
+            await runtime.faq.wait_until_settled()
+        yield LiveServer(base_url=f"http://127.0.0.1:{port}", settings=settings, runtime=runtime)
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ See docs/bot.md for the pipeline and how the thresholds were chosen.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -127,8 +128,13 @@ class BotEngine:
         self._handoff_entries = frozenset(e.id for e in faq.entries if e.handoff)
 
     @classmethod
-    def build(cls, faq: Faq, settings: BotSettings) -> BotEngine:
-        """Index ``faq``; replies use only languages both configured and present in the FAQ."""
+    def build(
+        cls, faq: Faq, settings: BotSettings, *, stop: threading.Event | None = None
+    ) -> BotEngine:
+        """Index ``faq``; replies use only languages both configured and present in the FAQ.
+
+        ``stop`` aborts the (slow) semantic part of a build with ``BuildCancelledError``.
+        """
         configured = {normalize_language(lang) for lang in settings.languages}
         languages = tuple(lang for lang in faq.languages if lang in configured)
         samples: dict[str, list[str]] = {lang: [] for lang in languages}
@@ -140,7 +146,7 @@ class BotEngine:
                 if lang in samples:
                     samples[lang].append(text)
         embedder = load_embedder(settings.semantic)
-        semantic = SemanticIndex(faq, embedder) if embedder is not None else None
+        semantic = SemanticIndex(faq, embedder, stop=stop) if embedder is not None else None
         return cls(faq, settings, FaqIndex(faq), LanguageIdentifier(samples), languages, semantic)
 
     @property

@@ -2,7 +2,12 @@
 
 A reload builds a complete new engine off the event loop (``asyncio.to_thread``; building the
 index of a large FAQ takes tens to hundreds of milliseconds) and then replaces the reference in
-one assignment, so a question is always answered by one whole engine, old or new. An invalid
+one assignment, so a question is always answered by one whole engine, old or new.
+
+With the semantic extra, embedding every phrasing takes seconds (minutes for a 1,000-entry
+FAQ on two cores), so the server starts on the lexical engine at once and ``run`` builds the
+full one in the background, swapping it in like a reload; ``status().semantic`` says
+``building`` meanwhile. An invalid
 change keeps the last good engine serving; its problems are logged and shown by ``status()``
 (``/api/v1/admin/faq/status``) until a later reload succeeds. See docs/bot.md ("Hot reload").
 """
@@ -10,10 +15,12 @@ change keeps the last good engine serving; its problems are logged and shown by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +28,7 @@ import watchfiles
 
 from chatdesk.bot.engine import BotEngine, BotReply, BotSettings
 from chatdesk.bot.faq import FAQ_SUFFIXES, FaqProblem, FaqValidationError, load_faq
+from chatdesk.bot.semantic import semantic_available
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,8 @@ class FaqStatus:
     loaded_at: datetime | None
     ok: bool
     problems: list[FaqProblem] = field(default_factory=list)
+    # The embedding model serving ("off" without it, "building" until its index is ready).
+    semantic: str = "off"
 
 
 def _is_faq_file(_change: watchfiles.Change, path: str) -> bool:
@@ -55,24 +65,41 @@ class FaqService:
         self._problems: list[FaqProblem] = []
         self._lock = asyncio.Lock()
         self._reloaded = asyncio.Condition()
+        self._semantic_pending = False
+        self._settled = asyncio.Event()
+        self._stop_builds = threading.Event()
 
-    def _build(self) -> BotEngine:
+    def _build(self, settings: BotSettings | None = None) -> BotEngine:
         faq = load_faq(self._directory, languages=self._settings.languages)
-        return BotEngine.build(faq, self._settings)
+        return BotEngine.build(faq, settings or self._settings, stop=self._stop_builds)
 
     def load_initial(self) -> None:
-        """First load, synchronous: raises FaqValidationError so the server refuses to start."""
+        """First load, synchronous: raises FaqValidationError so the server refuses to start.
+
+        Builds the lexical engine only; ``run`` adds the semantic evidence in the background.
+        """
         started = time.perf_counter()
-        self._engine = engine = self._build()
+        self._semantic_pending = self._settings.semantic == "on" or (
+            self._settings.semantic == "auto" and semantic_available()
+        )
+        self._engine = engine = self._build(replace(self._settings, semantic="off"))
         self._loaded_at = datetime.now(UTC)
         self._problems = []
+        if not self._semantic_pending:
+            self._settled.set()
         logger.info(
-            "FAQ loaded: %d entries from %s in %.1f s (semantic evidence: %s)",
+            "FAQ loaded: %d entries from %s in %.1f s%s",
             len(engine.faq.entries),
             self._directory,
             time.perf_counter() - started,
-            engine.semantic.model if engine.semantic else "off",
+            "; building the semantic index in the background" if self._semantic_pending else "",
         )
+
+    async def wait_until_settled(self) -> FaqStatus:
+        """Wait until no initial build is pending: the engine has the semantic evidence it is
+        configured for, or the attempt to build it ended (its failure is in ``status``)."""
+        await self._settled.wait()
+        return self.status()
 
     @property
     def engine(self) -> BotEngine:
@@ -115,6 +142,13 @@ class FaqService:
             loaded_at=self._loaded_at,
             ok=not self._problems and engine is not None,
             problems=list(self._problems),
+            semantic=(
+                engine.semantic.model
+                if engine and engine.semantic
+                else "building"
+                if self._semantic_pending
+                else "off"
+            ),
         )
 
     async def reload(self) -> FaqStatus:
@@ -132,9 +166,15 @@ class FaqService:
                 self._engine = engine
                 self._loaded_at = datetime.now(UTC)
                 self._problems = []
+                self._semantic_pending = False
                 logger.info(
-                    "FAQ reloaded: %d entries from %s", len(engine.faq.entries), self._directory
+                    "FAQ reloaded: %d entries from %s (semantic evidence: %s)",
+                    len(engine.faq.entries),
+                    self._directory,
+                    engine.semantic.model if engine.semantic else "off",
                 )
+            finally:
+                self._settled.set()
         async with self._reloaded:
             self._reloaded.notify_all()
         return self.status()
@@ -146,19 +186,36 @@ class FaqService:
         return self.status()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Watch the directory until ``stop`` is set (or the task is cancelled)."""
-        async for _changes in watchfiles.awatch(
-            self._directory,
-            watch_filter=_is_faq_file,
-            stop_event=stop,
-            debounce=DEBOUNCE_MS,
-            recursive=True,
-        ):
-            try:
-                await self.reload()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # An unexpected error (disk gone, bug) must not kill the watcher: log and
-                # keep serving the last good engine.
-                logger.exception("unexpected error while reloading the FAQ")
+        """Build the semantic index if pending, and watch the directory, until ``stop`` is
+        set (or the task is cancelled)."""
+        upgrade = (
+            asyncio.create_task(self._reload_logged(), name="faq-semantic-build")
+            if self._semantic_pending
+            else None
+        )
+        try:
+            async for _changes in watchfiles.awatch(
+                self._directory,
+                watch_filter=_is_faq_file,
+                stop_event=stop,
+                debounce=DEBOUNCE_MS,
+                recursive=True,
+            ):
+                await self._reload_logged()
+        finally:
+            # A build still embedding in its thread stops at its next chunk.
+            self._stop_builds.set()
+            if upgrade is not None:
+                upgrade.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await upgrade
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # An unexpected error (disk gone, bug) must not kill the watcher: log and keep
+            # serving the last good engine.
+            logger.exception("unexpected error while reloading the FAQ")

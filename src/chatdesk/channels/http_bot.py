@@ -184,6 +184,7 @@ async def faq_status(runtime: RuntimeDep, _admin: AdminAgent) -> dict[str, objec
         "languages": list(status.languages),
         "loaded_at": status.loaded_at.isoformat() if status.loaded_at else None,
         "ok": status.ok,
+        "semantic": status.semantic,
         "problems": [
             {"file": p.file, "line": p.line, "message": p.message} for p in status.problems
         ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,6 +15,7 @@ import chatdesk.config as config
 from chatdesk.bot.engine import BotEngine, BotSettings, format_test_report
 from chatdesk.bot.faq import Faq
 from chatdesk.bot.matcher import Candidate
+from chatdesk.bot.reload import FaqService
 from chatdesk.bot.semantic import (
     SEMANTIC_FLOOR,
     E5Embedder,
@@ -22,6 +25,9 @@ from chatdesk.bot.semantic import (
     load_embedder,
 )
 from chatdesk.config import Settings
+from tests.unit.bot.conftest import DATA
+
+SETTLE_S = 60  # hang protection for the background build, not a speed bound
 
 needs_model = pytest.mark.skipif(
     not semantic.semantic_available(),
@@ -159,3 +165,38 @@ def test_fuse_reranks_and_adds_entries_only_the_embedding_found() -> None:
     assert by_id["c"].phrasing == "" and by_id["c"].semantic == pytest.approx(0.90)
     assert by_id["a"].phrasing == "a?"  # lexical components are kept
     assert "d" not in by_id  # cosine below the floor says nothing
+
+
+@needs_model
+async def test_service_starts_lexical_and_adds_the_model_in_the_background(
+    settings: BotSettings,
+) -> None:
+    service = FaqService(
+        DATA / "faq", BotSettings(languages=settings.languages, default_language="en")
+    )
+    service.load_initial()
+    assert service.engine.semantic is None  # serving at once, on words alone
+    assert service.status().semantic == "building"
+    lexical = await service.ask("I changed my mind, can I send the stuff back?")
+    assert lexical.suggestions == ()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(service.run(stop))
+    try:
+        async with asyncio.timeout(SETTLE_S):
+            status = await service.wait_until_settled()
+        assert status.semantic == "multilingual-e5-small-q4" and status.ok
+        fused = await service.ask("I changed my mind, can I send the stuff back?")
+        assert fused.suggestions[0].entry_id == "returns"
+    finally:
+        stop.set()
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def test_service_without_the_model_is_settled_at_once(settings: BotSettings) -> None:
+    service = FaqService(DATA / "faq", settings)  # semantic="off"
+    service.load_initial()
+    async with asyncio.timeout(SETTLE_S):
+        status = await service.wait_until_settled()
+    assert status.semantic == "off"
