@@ -199,6 +199,8 @@ async def test_illegal_transition_is_refused_and_never_applied(live_server: Live
     client, hello = await visitor(live_server.ws_url)
     cid = hello["conversation_id"]
     await say(client, "hi")
+    # The bot's reply is stored after the acknowledgement: take "before" once it is there.
+    await client.expect("message", lambda f: f["author"] == "bot")
     url = live_server.settings.database_url
     before = (await events(url, cid), await stored_messages(url, cid))
     for action in (Action.ACCEPT, Action.HANDBACK, Action.DECLINE, Action.TRANSFER):

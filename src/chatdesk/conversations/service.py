@@ -250,9 +250,16 @@ class ConversationService:
     async def start_new_conversation(
         self, *, visitor_id: str, lang: str, department: str | None, page_url: str | None
     ) -> ConversationView:
-        """The visitor's open conversation (another tab may have started one), else a new one."""
+        """The visitor's open conversation (another tab may have started one), else a new one.
+
+        The visitor's row is written first, as in ``open_visitor``: two tabs starting at
+        once take it in turn, so the second reads the conversation the first created
+        instead of creating another (the lock order in ``storage/db.py``).
+        """
+        now = self.clock()
 
         async def work(session: AsyncSession) -> ConversationView:
+            await repo.touch_visitor(session, visitor_id, now=now, lang=lang, page_url=page_url)
             latest = await repo.latest_conversation(session, visitor_id)
             if latest is not None and latest.state != State.CLOSED:
                 return latest
@@ -262,7 +269,7 @@ class ConversationService:
                 lang=lang,
                 department=department,
                 page_url=page_url,
-                now=self.clock(),
+                now=now,
             )
 
         return await db.run_transaction(self.sessions, work)

@@ -3,8 +3,10 @@
 The group committer's hot path, in SQLAlchemy Core (no ORM unit of work): whatever the
 batch size, one transaction runs
 
-1. (PostgreSQL) ``SELECT … FOR UPDATE`` of the batch's conversations in id order, so two
-   processes writing the same conversations lock them in the same order (no deadlock);
+1. (PostgreSQL) ``SELECT … FOR NO KEY UPDATE`` of the batch's conversations in id order, so
+   two processes writing the same conversations lock them in the same order (no deadlock),
+   while other transactions may still insert rows that reference them (their foreign key
+   check takes only a key-share lock; nothing here changes a conversation's id);
 2. ``UPDATE conversations SET last_activity_at … RETURNING`` — the first *write*, so on
    SQLite the transaction holds the write lock from here on and the snapshot it returns
    (state, owner, ``last_seq``) cannot change under it;
@@ -77,7 +79,10 @@ async def append_batch(
     assert isinstance(conv, Table)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(
-            select(conv.c.id).where(conv.c.id.in_(ids)).order_by(conv.c.id).with_for_update()
+            select(conv.c.id)
+            .where(conv.c.id.in_(ids))
+            .order_by(conv.c.id)
+            .with_for_update(key_share=True)
         )
     rows = await session.execute(
         update(conv)

@@ -84,7 +84,7 @@ RETRY_BACKOFF_S = 0.02
 #      it); several agents in one transaction in ascending id (the ORM flushes by key);
 #   2. the visitor's row (``touch_visitor``: it also serialises a visitor's tabs);
 #   3. conversations (``lock_conversation``); several in ascending id (the message
-#      writer's ``SELECT … ORDER BY id FOR UPDATE``, ``Router._update_conversations``);
+#      writer's ``SELECT … ORDER BY id FOR NO KEY UPDATE``, ``Router._update_conversations``);
 #   4. a conversation's own rows: messages, events, bot misses, left messages.
 #
 # Routing therefore locks agent -> conversation, and ``ConversationService.apply`` locks
@@ -93,7 +93,8 @@ RETRY_BACKOFF_S = 0.02
 # implicit locks: setting ``conversations.agent_id`` makes PostgreSQL key-share-lock that
 # agent's row (the foreign key check), so only a transaction that already holds that agent
 # (accept, transfer, takeover) may do it. Inserting a conversation's row (a message, an
-# event) key-share-locks the conversation, which waits only for a ``FOR UPDATE`` holder;
+# event) key-share-locks the conversation, which waits only for a ``FOR UPDATE`` holder
+# (``lock_conversation`` and the writer lock ``FOR NO KEY UPDATE``, which lets it pass);
 # ``feedback`` does so after updating one message, which no such holder ever waits for.
 # A deadlock that is left (e.g. against statements run outside chatdesk) is what
 # ``run_transaction`` re-runs.

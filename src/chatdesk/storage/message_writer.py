@@ -3,7 +3,8 @@
 Persistence is the per-message cost (one commit each would cap SQLite at ~2,300 messages/s),
 so appends queue here and one task commits them in batches. A caller's acknowledgement
 follows the commit that stored its message, so an acknowledged message survives a crash of
-the process. A failing batch is retried item by item, so one bad message fails alone.
+the process. A failing batch is retried item by item, so one bad message fails alone; a
+transaction that loses a PostgreSQL deadlock is run again (``db.run_transaction``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatdesk.conversations.values import NewMessage, StoredMessage
 from chatdesk.errors import ChatdeskError
-from chatdesk.storage.batch import Appended, append_batch
+from chatdesk.storage import db
+from chatdesk.storage.batch import Appended, Outcome, append_batch
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +81,20 @@ class MessageWriter:
         await self._queue.put(None)
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        """One transaction for ``batch`` (re-run by ``db.run_transaction`` when it loses a
+        deadlock, the fallback's single messages too), then each caller's outcome.
+
+        A re-run starts from the database again, so a ``client_id`` that another
+        transaction stored meanwhile is answered with that message, never stored twice.
+        """
         now = self._clock()
+        messages = [pending.message for pending in batch]
+
+        async def append(session: AsyncSession) -> list[Outcome]:
+            return await append_batch(session, messages, now=now)
+
         try:
-            async with self._sessions() as session, session.begin():
-                outcomes = await append_batch(
-                    session, [pending.message for pending in batch], now=now
-                )
+            outcomes = await db.run_transaction(self._sessions, append)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -151,11 +151,16 @@ async def get_conversation(session: AsyncSession, conversation_id: str) -> Conve
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: str) -> ConversationView | None:
-    """Read a conversation under a row lock (PostgreSQL); SQLite serialises writers anyway."""
+    """Read a conversation under a row lock (PostgreSQL); SQLite serialises writers anyway.
+
+    ``FOR NO KEY UPDATE``: it excludes every other writer of the row, yet lets other
+    transactions insert rows that reference the conversation (their foreign key check only
+    key-share-locks it); no update under this lock changes the conversation's id.
+    """
     result = await session.execute(
         select(t.Conversation)
         .where(t.Conversation.id == conversation_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     row = result.scalar_one_or_none()
