@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
-from tests.integration.test_redis_restart import PrivateRedis, free_port
+from tests.support.redis_server import PrivateRedis
+from tests.support.server import free_port
 
 from chatdesk.broker import RedisBroker
 

@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 
 from tests.support.clients import new_client_id
-from tests.support.cluster import AcceptingConsole, ChatVisitor, start_cluster, wait_until
+from tests.support.cluster import AcceptingConsole, ChatVisitor, start_cluster
+from tests.support.waiting import eventually
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WAIT_S = 120  # hang protection
@@ -67,7 +68,7 @@ async def run(processes: int, *, pairs: int, messages: int) -> tuple[float, floa
             async def all_assigned() -> bool:
                 return all(console.assigned for console in consoles)
 
-            await wait_until(all_assigned, timeout_s=WAIT_S)
+            await eventually(all_assigned, what="every chat assigned", timeout_s=WAIT_S)
             await asyncio.sleep(1)  # let routing and queue updates settle before measuring
             pids = [p.process.pid for p in cluster.processes]
             idle_before = sum(cpu_seconds(pid) for pid in pids)
@@ -90,7 +91,9 @@ async def run(processes: int, *, pairs: int, messages: int) -> tuple[float, floa
                     arrived |= console.arrivals.keys()
                 return sent <= arrived
 
-            await wait_until(all_delivered, timeout_s=WAIT_S, poll_s=0.01)
+            await eventually(
+                all_delivered, what="every message delivered", timeout_s=WAIT_S, poll_s=0.01
+            )
             wall_s = time.perf_counter() - started
             cpu_s = sum(cpu_seconds(pid) for pid in pids) - cpu_before
             for console in consoles:

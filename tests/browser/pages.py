@@ -89,6 +89,11 @@ class Widget:
     def header_status(self) -> Locator:
         return self.q(".hd .sub")
 
+    @property
+    def person_button(self) -> Locator:
+        """The "Talk to a person" button: it asks for the hand-off."""
+        return self.q(".pill")
+
     def bubbles(self, author: str) -> Locator:
         """Message bodies by author: visitor, bot, agent or system."""
         return self.q(f".m.{author} .b")
@@ -103,6 +108,9 @@ class Widget:
         await self.input.press("Enter")
         await expect(self.q(".m.visitor .b").filter(has_text=text).last).to_be_visible()
         await expect(self.q(".m.visitor .meta")).to_have_count(0)
+
+    async def ask_for_person(self) -> None:
+        await self.person_button.click()
 
 
 class Console:

@@ -13,6 +13,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.browser.pages import Console, TabFactory, Widget
+from tests.browser.steps import demo_visitor
 from tests.support.server import LiveServer
 
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -47,7 +48,7 @@ async def test_widget_has_no_serious_accessibility_violations(
     await expect(widget.q(".fb button")).to_have_count(2)
     assert await blocking_violations(tab.page, axe_source) == []
 
-    await widget.q(".pill").click()  # nobody is online: the leave-a-message form
+    await widget.ask_for_person()  # nobody is online: the leave-a-message form
     await expect(widget.q("#cd-email")).to_be_visible()
     assert await blocking_violations(tab.page, axe_source) == []
 
@@ -67,12 +68,9 @@ async def test_console_has_no_serious_accessibility_violations(
 
     await console.login("eva@velora.example")
     await console.set_status("online")
-    visitor_tab = await tabs(name="visitor", locale="en-US")
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
+    visitor = await demo_visitor(live_server, tabs)
     await visitor.say("How much does shipping cost?")
-    await visitor.q(".pill").click()
+    await visitor.ask_for_person()
     await expect(console.offers).to_have_count(1)
     assert await blocking_violations(console.page, axe_source) == []
 

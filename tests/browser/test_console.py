@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.pages import Console, TabFactory, Widget, faq_answer, visible_text
+from tests.browser.pages import TabFactory, faq_answer, visible_text
+from tests.browser.steps import demo_visitor, hand_off, online_agent, signed_in
 from tests.conftest import DEMO_FAQ
 from tests.support.server import LiveServer
 
@@ -27,14 +28,6 @@ BACKGROUND_TAB = """
 """
 
 
-async def start_chat(console: Console, widget: Widget, text: str) -> None:
-    """The visitor writes, asks for a person, and ``console`` accepts the offer."""
-    await widget.open()
-    await widget.say(text)
-    await widget.q(".pill").click()
-    await console.accept_offer()
-
-
 async def test_wrong_password_is_refused_with_a_clear_message(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
@@ -52,39 +45,29 @@ async def test_offer_in_a_background_tab_flashes_the_title_and_notifies(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
     await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    tab = await tabs(name="jana")
-    await tab.context.add_init_script(BACKGROUND_TAB)
-    jana = Console(tab.page, live_server.base_url)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    await tab.page.evaluate("() => { window.__hidden = true; }")
+    jana = await signed_in(live_server, tabs, "jana@velora.example", init_script=BACKGROUND_TAB)
+    await jana.page.evaluate("() => { window.__hidden = true; }")
 
-    widget = Widget((await tabs(name="visitor", locale="pl-PL")).page)
-    await widget.page.goto(f"{live_server.base_url}/demo")
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs, locale="pl-PL")
     await widget.say("Dzien dobry, mam pytanie o rower")
-    await widget.q(".pill").click()
+    await widget.ask_for_person()
     await expect(jana.offers).to_have_count(1)
-    await expect(tab.page).to_have_title("★ New chat")
-    notifications = await tab.page.evaluate("() => window.__notifications")
+    await expect(jana.page).to_have_title("★ New chat")
+    notifications = await jana.page.evaluate("() => window.__notifications")
     assert notifications[0][0] == "New chat (PL)"
     # Back in the foreground the title is restored.
-    await tab.page.evaluate(
+    await jana.page.evaluate(
         "() => { window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); }"
     )
-    await expect(tab.page).to_have_title("chatdesk console")
+    await expect(jana.page).to_have_title("chatdesk console")
 
 
 async def test_quick_replies_offer_faq_answers_in_the_chat_language_and_canned_replies(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, live_server.base_url)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    widget = Widget((await tabs(name="visitor", locale="cs-CZ")).page)
-    await widget.page.goto(f"{live_server.base_url}/demo")
-    await start_chat(jana, widget, "Dobry den, potrebuji poradit")
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    widget = await demo_visitor(live_server, tabs, locale="cs-CZ")
+    await hand_off(widget, jana, "Dobry den, potrebuji poradit")
 
     await jana.page.click("#quick-toggle")
     await expect(jana.page.locator("#quick-list")).to_contain_text("Greeting")
@@ -106,18 +89,12 @@ async def test_quick_replies_offer_faq_answers_in_the_chat_language_and_canned_r
 async def test_agent_with_two_chats_sees_unread_counts_and_switches_between_them(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, live_server.base_url)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    first = Widget((await tabs(name="first", locale="en-US")).page)
-    await first.page.goto(f"{live_server.base_url}/demo")
-    await start_chat(jana, first, "First visitor here")
-    second = Widget((await tabs(name="second", locale="en-US")).page)
-    await second.page.goto(f"{live_server.base_url}/demo")
-    await second.open()
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    first = await demo_visitor(live_server, tabs, name="first")
+    await hand_off(first, jana, "First visitor here")
+    second = await demo_visitor(live_server, tabs, name="second")
     await second.say("Second visitor here")
-    await second.q(".pill").click()
+    await second.ask_for_person()
     await expect(jana.offers).to_have_count(1)
     await jana.offers.first.get_by_role("button", name="Accept").click()
     items = jana.page.locator("#mine .conv-item")
@@ -139,13 +116,9 @@ async def test_agent_with_two_chats_sees_unread_counts_and_switches_between_them
 async def test_agent_hands_the_chat_back_to_the_bot_which_answers_again(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, live_server.base_url)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    widget = Widget((await tabs(name="visitor", locale="en-US")).page)
-    await widget.page.goto(f"{live_server.base_url}/demo")
-    await start_chat(jana, widget, "Hi, a quick question")
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    widget = await demo_visitor(live_server, tabs)
+    await hand_off(widget, jana, "Hi, a quick question")
     await jana.say("The bot knows this one, I'll hand you back.")
     await jana.page.click("#act-handback")
     await expect(jana.page.locator("#conv-state")).to_have_text("handed back")
@@ -158,19 +131,13 @@ async def test_agent_hands_the_chat_back_to_the_bot_which_answers_again(
 async def test_supervisor_watches_a_chat_live_and_then_takes_it_over(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
     await live_server.create_agent(
         email="eva@velora.example", name="Eva Dvořáková", role="supervisor"
     )
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    eva = Console((await tabs(name="eva")).page, base)
-    await eva.login("eva@velora.example")
-    widget = Widget((await tabs(name="visitor", locale="en-US")).page)
-    await widget.page.goto(f"{base}/demo")
-    await start_chat(jana, widget, "My order never arrived!")
+    eva = await signed_in(live_server, tabs, "eva@velora.example", status=None)
+    widget = await demo_visitor(live_server, tabs)
+    await hand_off(widget, jana, "My order never arrived!")
 
     await eva.page.click("#tab-supervisor")
     row = eva.page.locator("#sv-convs tr").filter(has_text="Jana Nováková")
@@ -193,15 +160,12 @@ async def test_with_auto_accept_chats_arrive_without_an_offer(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
     await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, live_server.base_url)
-    await jana.login("jana@velora.example")
+    jana = await signed_in(live_server, tabs, "jana@velora.example", status=None)
     await jana.page.check("#auto-accept")
     await jana.set_status("online")
-    widget = Widget((await tabs(name="visitor", locale="en-US")).page)
-    await widget.page.goto(f"{live_server.base_url}/demo")
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs)
     await widget.say("Can I book a test ride?")
-    await widget.q(".pill").click()
+    await widget.ask_for_person()
     await expect(jana.page.locator("#conv-state")).to_have_text("assigned")
     await expect(jana.offers).to_have_count(0)
     await expect(widget.header_status).to_have_text("Chatting with Jana Nováková")

@@ -10,14 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser.pages import (
-    BLOCKABLE_SOCKETS,
-    Console,
-    TabFactory,
-    Widget,
-    faq_answer,
-    visible_text,
-)
+from tests.browser.pages import BLOCKABLE_SOCKETS, TabFactory, faq_answer, visible_text
+from tests.browser.steps import demo_visitor, hand_off, online_agent, signed_in
 from tests.conftest import DEMO_FAQ
 from tests.support.server import LiveServer
 
@@ -33,7 +27,6 @@ def agent_cell(page: Page, name: str, column: int) -> Locator:
 async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watches(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
     await live_server.create_agent(
         email="jana@velora.example", name="Jana Nováková", languages=["cs", "en"]
     )
@@ -44,35 +37,29 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
         email="eva@velora.example", name="Eva Dvořáková", role="supervisor", languages=["cs"]
     )
 
-    supervisor = Console((await tabs(name="supervisor")).page, base)
-    await supervisor.login("eva@velora.example")
+    supervisor = await signed_in(live_server, tabs, "eva@velora.example", status=None)
     await supervisor.page.click("#tab-supervisor")
     await expect(supervisor.page.locator("#sv-queue")).to_contain_text("Nobody is waiting")
 
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
+    jana = await signed_in(live_server, tabs, "jana@velora.example")
     await expect(supervisor.page.locator("#sv-agents")).to_contain_text("Jana Nováková")
     await expect(agent_cell(supervisor.page, "Jana Nováková", 2)).to_have_text("online")
 
     # The visitor asks the bot first, in Czech typed without diacritics.
-    visitor_tab = await tabs(name="visitor", locale="cs-CZ")
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
+    visitor = await demo_visitor(live_server, tabs, locale="cs-CZ")
     await expect(visitor.header_status).to_have_text("Jsme online")
     await visitor.say("kolik stoji doprava")
     answer = visible_text(faq_answer(DEMO_FAQ, "shipping-cost", "cs"))
     await expect(visitor.bubbles("bot").last).to_have_text(answer, use_inner_text=True)
 
     # ... then asks for a person; Jana is offered the chat, with sound and a title flash.
-    await visitor.q(".pill").click()
+    await visitor.ask_for_person()
     await expect(jana.offers).to_have_count(1)
     await expect(jana.offers.first).to_contain_text("CS")
     await expect(supervisor.page.locator("#sv-queue")).to_contain_text("offered")
     await jana.accept_offer()
     await expect(visitor.header_status).to_have_text("Konzultant: Jana Nováková")
-    await expect(visitor.q(".pill")).to_be_hidden()
+    await expect(visitor.person_button).to_be_hidden()
 
     # Jana sees the bot's part with its FAQ score, and the visitor's context.
     await expect(jana.messages("bot").last).to_have_text(answer, use_inner_text=True)
@@ -106,7 +93,7 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
     await expect(jana.messages("note")).to_have_text(["VIP customer, be nice"])
 
     # A reload mid-chat restores the whole history and the agent's name.
-    await visitor_tab.page.reload()
+    await visitor.page.reload()
     await expect(visitor.panel).to_be_visible()
     await expect(visitor.header_status).to_have_text("Konzultant: Jana Nováková")
     await expect(visitor.bubbles("bot").first).to_have_text(answer, use_inner_text=True)
@@ -118,9 +105,7 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
     assert await visitor.q("img").count() == 0
 
     # Jana transfers to Petr, who comes online; the supervisor sees the load move.
-    petr = Console((await tabs(name="petr")).page, base)
-    await petr.login("petr@velora.example")
-    await petr.set_status("online")
+    petr = await signed_in(live_server, tabs, "petr@velora.example")
     await jana.page.click("#act-transfer")
     await expect(jana.page.locator("#transfer-agent")).to_contain_text("Petr Svoboda")
     await jana.page.select_option("#transfer-agent", value=petr_id)
@@ -149,34 +134,23 @@ async def test_visitor_reaches_an_agent_who_transfers_while_the_supervisor_watch
 async def test_visitor_waiting_in_the_queue_shows_in_the_supervisor_view(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková", max_chats=1)
+    jana = await online_agent(
+        live_server, tabs, "jana@velora.example", name="Jana Nováková", max_chats=1
+    )
     await live_server.create_agent(
         email="eva@velora.example", name="Eva Dvořáková", role="supervisor"
     )
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    supervisor = Console((await tabs(name="supervisor")).page, base)
-    await supervisor.login("eva@velora.example")
+    supervisor = await signed_in(live_server, tabs, "eva@velora.example", status=None)
     await supervisor.page.click("#tab-supervisor")
 
-    first_tab = await tabs(name="first visitor", locale="en-US")
-    await first_tab.page.goto(f"{base}/demo")
-    first = Widget(first_tab.page)
-    await first.open()
-    await first.say("I need help with my order")
-    await first.q(".pill").click()
-    await jana.accept_offer()
+    first = await demo_visitor(live_server, tabs, name="first visitor")
+    await hand_off(first, jana, "I need help with my order")
     await expect(first.header_status).to_have_text("Chatting with Jana Nováková")
 
     # Jana is full (max 1 chat): the second visitor waits, and everyone can see it.
-    second_tab = await tabs(name="second visitor", locale="en-US")
-    await second_tab.page.goto(f"{base}/demo")
-    second = Widget(second_tab.page)
-    await second.open()
+    second = await demo_visitor(live_server, tabs, name="second visitor")
     await second.say("Is anyone there?")
-    await second.q(".pill").click()
+    await second.ask_for_person()
     await expect(second.q(".bar[role=status]").last).to_contain_text(
         "You are number 1 in the queue"
     )
@@ -203,23 +177,18 @@ async def test_visitor_waiting_in_the_queue_shows_in_the_supervisor_view(
 async def test_with_nobody_online_the_visitor_leaves_a_message_that_agents_find_pending(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
     await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    visitor_tab = await tabs(name="visitor", locale="sk-SK")
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
+    visitor = await demo_visitor(live_server, tabs, locale="sk-SK")
     await expect(visitor.header_status).to_have_text("Práve nie sme k dispozícii")
     await visitor.say("Potrebujem poradit s velkostou ramu")
-    await visitor.q(".pill").click()
+    await visitor.ask_for_person()
     await expect(visitor.q(".more")).to_contain_text("Zanechajte nám správu")
     await visitor.q("#cd-email").fill("zakaznik@example.com")
     await visitor.q("#cd-text").fill("Mám 182 cm, aký rám?")
     await visitor.q(".more button.go").click()
     await expect(visitor.q(".more")).to_contain_text("Ďakujeme! Odpovieme vám e-mailom.")
 
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
+    jana = await signed_in(live_server, tabs, "jana@velora.example", status=None)
     await expect(jana.page.locator("#pending .pending-item")).to_have_count(1)
     await expect(jana.page.locator("#pending")).to_contain_text("zakaznik@example.com")
     await jana.page.locator("#pending button").click()
@@ -229,18 +198,9 @@ async def test_with_nobody_online_the_visitor_leaves_a_message_that_agents_find_
 async def test_unread_badge_counts_replies_while_the_panel_is_closed(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    visitor_tab = await tabs(name="visitor", locale="en-US")
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
-    await visitor.say("Hello, a question about e-bikes")
-    await visitor.q(".pill").click()
-    await jana.accept_offer()
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    visitor = await demo_visitor(live_server, tabs)
+    await hand_off(visitor, jana, "Hello, a question about e-bikes")
     await visitor.q(".hd .x").click()
     await expect(visitor.panel).to_be_hidden()
     await jana.say("Hi! Which model?")
@@ -258,18 +218,9 @@ async def test_unread_badge_counts_replies_while_the_panel_is_closed(
 async def test_visitor_ends_the_chat_rates_it_and_starts_a_new_one(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    visitor_tab = await tabs(name="visitor", locale="lv-LV")
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
-    await visitor.say("Sveiki, man ir jautājums")
-    await visitor.q(".pill").click()
-    await jana.accept_offer()
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    visitor = await demo_visitor(live_server, tabs, locale="lv-LV")
+    await hand_off(visitor, jana, "Sveiki, man ir jautājums")
     await expect(visitor.header_status).to_have_text("Konsultants: Jana Nováková")
     await visitor.q(".hd button").filter(has_text="Beigt sarunu").click()
     await expect(visitor.q(".more legend")).to_have_text("Kā vērtē sarunu?")
@@ -281,35 +232,25 @@ async def test_visitor_ends_the_chat_rates_it_and_starts_a_new_one(
     await expect(visitor.q(".more")).to_contain_text("Paldies par vērtējumu!")
 
     # The rating form does not come back on reload; a new chat starts with the next message.
-    await visitor_tab.page.reload()
+    await visitor.page.reload()
     await expect(visitor.q(".more")).to_contain_text("Paldies par vērtējumu!")
     await visitor.q(".more button").filter(has_text="Sākt jaunu sarunu").click()
     await expect(visitor.q(".m")).to_have_count(0)
     await visitor.say("Cik maksā piegāde?")
     await expect(visitor.bubbles("bot")).to_have_count(1)
     await expect(visitor.bubbles("visitor")).to_have_text(["Cik maksā piegāde?"])
-    await expect(visitor.q(".pill")).to_be_visible()
+    await expect(visitor.person_button).to_be_visible()
 
 
 async def test_after_a_network_drop_both_sides_see_every_message_exactly_once(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    base = live_server.base_url
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, base)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    visitor_tab = await tabs(name="visitor", locale="en-US")
-    await visitor_tab.context.add_init_script(BLOCKABLE_SOCKETS)
-    await visitor_tab.page.goto(f"{base}/demo")
-    visitor = Widget(visitor_tab.page)
-    await visitor.open()
-    await visitor.say("Hello, my e-bike battery is dead")
-    await visitor.q(".pill").click()
-    await jana.accept_offer()
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    visitor = await demo_visitor(live_server, tabs, init_script=BLOCKABLE_SOCKETS)
+    await hand_off(visitor, jana, "Hello, my e-bike battery is dead")
     await expect(visitor.header_status).to_have_text("Chatting with Jana Nováková")
 
-    await visitor_tab.page.evaluate(
+    await visitor.page.evaluate(
         "() => { window.__blocked = true; window.__sockets.forEach(s => s.close()); }"
     )
     await expect(visitor.q(".bar[role=status]").last).to_contain_text("Reconnecting")
@@ -317,7 +258,7 @@ async def test_after_a_network_drop_both_sides_see_every_message_exactly_once(
     await jana.say("And how old is the battery?")
     await visitor.input.fill("It is an Urbo E 500")
     await visitor.input.press("Enter")
-    await visitor_tab.page.evaluate("() => { window.__blocked = false; }")
+    await visitor.page.evaluate("() => { window.__blocked = false; }")
 
     await expect(visitor.q(".m.visitor .meta")).to_have_count(0, timeout=30_000)
     await expect(visitor.bubbles("agent")).to_have_text(

@@ -17,6 +17,7 @@ from tests.browser.pages import (
     faq_entry_with_question,
     visible_text,
 )
+from tests.browser.steps import demo_visitor
 from tests.conftest import DEMO_FAQ
 from tests.support.server import LiveServer
 
@@ -197,13 +198,9 @@ async def test_js_api_opens_switches_language_and_reports_events(
 async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    visitor = await tabs(name="visitor", locale="en-US")
-    await visitor.context.add_init_script(BLOCKABLE_SOCKETS)
-    await visitor.page.goto(f"{live_server.base_url}/demo")
-    widget = Widget(visitor.page)
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs, init_script=BLOCKABLE_SOCKETS)
     await widget.say("hello there")
-    await visitor.page.evaluate(
+    await widget.page.evaluate(
         "() => { window.__blocked = true; window.__sockets.forEach(s => s.close()); }"
     )
     await expect(widget.q(".bar[role=status]").last).to_contain_text("Reconnecting")
@@ -212,12 +209,12 @@ async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
         await widget.input.press("Enter")
     await expect(widget.q(".m.visitor .meta")).to_have_count(2)
     await expect(widget.q(".m.visitor .meta").first).to_have_text("Sending…")
-    await visitor.page.evaluate("() => { window.__blocked = false; }")
+    await widget.page.evaluate("() => { window.__blocked = false; }")
     await expect(widget.q(".m.visitor .meta")).to_have_count(0, timeout=30_000)
     for text in ("hello there", "first while offline", "second while offline"):
         await expect(widget.bubbles("visitor").filter(has_text=text)).to_have_count(1)
     # The server's history agrees: each was stored once, in the order typed.
-    await visitor.page.reload()
+    await widget.page.reload()
     await expect(widget.panel).to_be_visible()
     await expect(widget.bubbles("visitor")).to_have_text(
         ["hello there", "first while offline", "second while offline"]
@@ -227,12 +224,9 @@ async def test_messages_typed_while_offline_are_sent_once_after_reconnecting(
 async def test_sending_too_fast_shows_a_gentle_notice_and_refused_messages_can_be_retried(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    visitor = await tabs(name="visitor", locale="en-US")
-    await visitor.page.goto(f"{live_server.base_url}/demo")
-    widget = Widget(visitor.page)
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs)
     await widget.say("How much does shipping cost?")
-    await visitor.page.evaluate(
+    await widget.page.evaluate(
         """() => {
           const root = document.querySelector('chatdesk-widget').shadowRoot;
           const input = root.getElementById('cd-in'), form = root.querySelector('form.cmp');
@@ -245,12 +239,12 @@ async def test_sending_too_fast_shows_a_gentle_notice_and_refused_messages_can_b
     await expect(widget.q(".err")).to_have_text(
         "You're sending messages too fast. Please wait a moment."
     )
-    refused = widget.q(".m.visitor").filter(has=visitor.page.locator(".meta button"))
+    refused = widget.q(".m.visitor").filter(has=widget.page.locator(".meta button"))
     await expect(refused.first).to_contain_text("Not sent.")
     await expect(widget.q(".m.visitor .meta").filter(has_text="Sending…")).to_have_count(0)
     before = await refused.count()
     text = await refused.first.locator(".b").inner_text()
-    await visitor.page.wait_for_timeout(2000)  # the server's token bucket refills meanwhile
+    await widget.page.wait_for_timeout(2000)  # the server's token bucket refills meanwhile
     await refused.first.get_by_role("button", name="Retry").click()
     await expect(refused).to_have_count(before - 1)
     await expect(widget.bubbles("visitor").filter(has_text=text)).to_have_count(1)
@@ -259,10 +253,7 @@ async def test_sending_too_fast_shows_a_gentle_notice_and_refused_messages_can_b
 async def test_a_vague_question_offers_suggestions_and_choosing_one_answers_it(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    visitor = await tabs(name="visitor", locale="en-US")
-    await visitor.page.goto(f"{live_server.base_url}/demo")
-    widget = Widget(visitor.page)
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs)
     await widget.say("bike")
     choices = widget.q(".sg button")
     await expect(choices.first).to_be_visible()

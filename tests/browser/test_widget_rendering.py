@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.pages import Console, TabFactory, Widget
+from tests.browser.pages import TabFactory
+from tests.browser.steps import demo_visitor, hand_off, online_agent
 from tests.support.server import LiveServer
 
 ANSWER = (
@@ -44,10 +45,7 @@ def server_env(server_env: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 async def test_bot_answer_renders_markdown_but_never_html_or_script_links(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    tab = await tabs(name="visitor", locale="en-US")
-    await tab.page.goto(f"{live_server.base_url}/demo")
-    widget = Widget(tab.page)
-    await widget.open()
+    widget = await demo_visitor(live_server, tabs)
     await widget.say("Which frame sizes do you stock?")
     answer = widget.q(".m.bot .b").last
     await expect(answer.locator("strong")).to_have_text("five")
@@ -66,17 +64,9 @@ async def test_bot_answer_renders_markdown_but_never_html_or_script_links(
 async def test_console_shows_the_same_answer_with_the_same_rules(
     live_server: LiveServer, tabs: TabFactory
 ) -> None:
-    await live_server.create_agent(email="jana@velora.example", name="Jana Nováková")
-    jana = Console((await tabs(name="jana")).page, live_server.base_url)
-    await jana.login("jana@velora.example")
-    await jana.set_status("online")
-    tab = await tabs(name="visitor", locale="en-US")
-    await tab.page.goto(f"{live_server.base_url}/demo")
-    widget = Widget(tab.page)
-    await widget.open()
-    await widget.say("Which frame sizes do you stock?")
-    await widget.q(".pill").click()
-    await jana.accept_offer()
+    jana = await online_agent(live_server, tabs, "jana@velora.example", name="Jana Nováková")
+    widget = await demo_visitor(live_server, tabs)
+    await hand_off(widget, jana, "Which frame sizes do you stock?")
     answer = jana.messages("bot").last
     await expect(answer.locator("strong")).to_have_text("five")
     await expect(answer.locator("a")).to_have_count(1)

@@ -6,7 +6,6 @@ the real database, so the tests that use them stay short.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,9 +18,6 @@ from chatdesk.storage import db
 from chatdesk.storage import tables as t
 from tests.support.clients import WsClient, agent, visitor
 from tests.support.server import LiveServer
-
-POLL_S = 0.02
-WAIT_S = 10  # hang protection only
 
 
 @dataclass
@@ -137,16 +133,6 @@ async def check_integrity(url: str) -> None:
             )
         ).all()
         assert duplicates == []
-
-
-async def eventually(condition: Callable[[], bool], *, what: str) -> None:
-    """Wait (bounded) until ``condition()`` holds; a hang guard, not a timing assertion."""
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while not condition():  # noqa: ASYNC110 - server state has no event to await
-                await asyncio.sleep(POLL_S)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
 
 
 async def messages_until(

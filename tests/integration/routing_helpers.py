@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chatdesk.storage import db
 from chatdesk.storage import tables as t
+from tests.integration.flows import database
 from tests.support.clients import WsClient, agent, visitor
 from tests.support.server import LiveServer
 
@@ -37,40 +37,28 @@ async def waiting_visitor(
 
 
 async def conversation_row(server: LiveServer, conversation_id: str) -> t.Conversation:
-    engine = db.create_engine(server.settings.database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            row = await session.get(t.Conversation, conversation_id)
-            assert row is not None
-            return row
-    finally:
-        await engine.dispose()
+    async with database(server.settings.database_url) as session:
+        row = await session.get(t.Conversation, conversation_id)
+        assert row is not None
+        return row
 
 
 async def events(server: LiveServer, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
     """The stored events of a conversation, in order: (type, data)."""
-    engine = db.create_engine(server.settings.database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            result = await session.execute(
-                select(t.ConversationEvent.type, t.ConversationEvent.data)
-                .where(t.ConversationEvent.conversation_id == conversation_id)
-                .order_by(t.ConversationEvent.id)
-            )
-            return [(kind, dict(data or {})) for kind, data in result.all()]
-    finally:
-        await engine.dispose()
+    async with database(server.settings.database_url) as session:
+        result = await session.execute(
+            select(t.ConversationEvent.type, t.ConversationEvent.data)
+            .where(t.ConversationEvent.conversation_id == conversation_id)
+            .order_by(t.ConversationEvent.id)
+        )
+        return [(kind, dict(data or {})) for kind, data in result.all()]
 
 
 async def agent_row(server: LiveServer, agent_id: str) -> t.Agent:
-    engine = db.create_engine(server.settings.database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            row = await session.get(t.Agent, agent_id)
-            assert row is not None
-            return row
-    finally:
-        await engine.dispose()
+    async with database(server.settings.database_url) as session:
+        row = await session.get(t.Agent, agent_id)
+        assert row is not None
+        return row
 
 
 async def close_all(*clients: WsClient) -> None:

@@ -13,8 +13,8 @@ import yaml
 
 from tests.conftest import DEMO_FAQ
 from tests.support.clients import agent, say, visitor
-from tests.support.cluster import wait_until
 from tests.support.server import LiveServer, start_live_server
+from tests.support.waiting import QUERY_POLL_S, eventually
 
 RELOAD_WAIT_S = 20  # hang protection for the file watcher, not a speed bound
 
@@ -131,7 +131,9 @@ async def test_unhelpful_answer_is_recorded_for_admins(live_server: LiveServer) 
             ).json()["groups"]
             return any(e["outcome"] == "unhelpful" for g in groups for e in g["examples"])
 
-        await wait_until(recorded, timeout_s=RELOAD_WAIT_S, poll_s=0.05)
+        await eventually(
+            recorded, what="the unhelpful answer is listed", timeout_s=RELOAD_WAIT_S, poll_s=0.05
+        )
     await client.close()
 
 
@@ -163,7 +165,12 @@ async def test_invalid_faq_change_keeps_serving_and_shows_problems_then_recovers
             async def faq_broken() -> bool:
                 return not await faq_ok()
 
-            await wait_until(faq_broken, timeout_s=RELOAD_WAIT_S)
+            await eventually(
+                faq_broken,
+                what="the FAQ status shows the problem",
+                timeout_s=RELOAD_WAIT_S,
+                poll_s=QUERY_POLL_S,
+            )
             status = (await http.get("/api/v1/admin/faq/status")).json()
             assert any(p["file"].endswith("broken.yaml") for p in status["problems"])
             assert all(p["line"] is not None for p in status["problems"])
@@ -184,6 +191,11 @@ async def test_invalid_faq_change_keeps_serving_and_shows_problems_then_recovers
                 ),
                 encoding="utf-8",
             )
-            await wait_until(faq_ok, timeout_s=RELOAD_WAIT_S)
+            await eventually(
+                faq_ok,
+                what="the FAQ status is ok again",
+                timeout_s=RELOAD_WAIT_S,
+                poll_s=QUERY_POLL_S,
+            )
             body = (await ask(server, text="Do you sell roller skates?", lang="en")).json()
             assert body["entry_id"] == "roller-skates"

@@ -13,9 +13,10 @@ from websockets.exceptions import ConnectionClosed
 
 from chatdesk.channels.connection import SEND_QUEUE_LIMIT
 from tests.conftest import DEMO_FAQ
-from tests.integration.flows import assigned_chat, eventually, has_client_id
+from tests.integration.flows import assigned_chat, has_client_id
 from tests.support.clients import say, visitor
 from tests.support.server import LiveServer, start_live_server
+from tests.support.waiting import eventually
 
 ENV: dict[str, Any] = {
     "faq_dir": DEMO_FAQ,

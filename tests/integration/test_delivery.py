@@ -5,12 +5,10 @@ acknowledgement, commits shared by many messages, idempotent ``client_id``, exac
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_FAQ
 from tests.integration.flows import (
     assigned_chat,
     check_integrity,
@@ -28,13 +26,9 @@ BURST = 12
 
 
 @pytest.fixture
-def server_env(tmp_path: Path) -> dict[str, Any]:
+def server_env(server_env: dict[str, Any]) -> dict[str, Any]:
     """Rate limits off: these tests send bursts on purpose."""
-    return {
-        "faq_dir": DEMO_FAQ,
-        "secret_key": "test-secret-key-0123456789abcdef",
-        "rate_limits": "off",
-    }
+    return {**server_env, "rate_limits": "off"}
 
 
 async def _burst(

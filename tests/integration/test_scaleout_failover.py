@@ -21,18 +21,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from chatdesk.storage import db
 from chatdesk.storage import tables as t
 from tests.conftest import require_service
+from tests.integration.flows import database
 from tests.integration.routing_invariants import check_events, load_events, load_limits
 from tests.support.clients import new_client_id
-from tests.support.cluster import (
-    AcceptingConsole,
-    ChatVisitor,
-    Cluster,
-    start_cluster,
-    wait_until,
-)
+from tests.support.cluster import AcceptingConsole, ChatVisitor, Cluster, start_cluster
+from tests.support.waiting import QUERY_POLL_S, eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -56,32 +51,24 @@ async def three_processes(tmp_path: Path) -> AsyncIterator[Cluster]:
 
 
 async def _states(database_url: str) -> dict[str, tuple[str, str | None, str | None]]:
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            rows = await session.execute(
-                select(
-                    t.Conversation.id,
-                    t.Conversation.state,
-                    t.Conversation.agent_id,
-                    t.Conversation.offered_to,
-                )
+    async with database(database_url) as session:
+        rows = await session.execute(
+            select(
+                t.Conversation.id,
+                t.Conversation.state,
+                t.Conversation.agent_id,
+                t.Conversation.offered_to,
             )
-            return {cid: (state, agent_id, offered) for cid, state, agent_id, offered in rows}
-    finally:
-        await engine.dispose()
+        )
+        return {cid: (state, agent_id, offered) for cid, state, agent_id, offered in rows}
 
 
 async def _stored_client_ids(database_url: str) -> list[str]:
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            rows = await session.execute(
-                select(t.Message.client_id).where(t.Message.client_id.is_not(None))
-            )
-            return [client_id for (client_id,) in rows if client_id is not None]
-    finally:
-        await engine.dispose()
+    async with database(database_url) as session:
+        rows = await session.execute(
+            select(t.Message.client_id).where(t.Message.client_id.is_not(None))
+        )
+        return [client_id for (client_id,) in rows if client_id is not None]
 
 
 async def test_a_killed_process_loses_nothing_and_its_offers_are_made_again(
@@ -110,7 +97,9 @@ async def test_a_killed_process_loses_nothing_and_its_offers_are_made_again(
             states = await _states(cluster.database_url)
             return sum(s == "assigned" for s, _, _ in states.values()) == 6
 
-        await wait_until(six_assigned, timeout_s=WAIT_S)
+        await eventually(
+            six_assigned, what="six chats assigned", timeout_s=WAIT_S, poll_s=QUERY_POLL_S
+        )
 
         # 2. They stop accepting: two more hand-offs stay offered to them (one free seat
         #    each), two more stay queued.
@@ -124,7 +113,9 @@ async def test_a_killed_process_loses_nothing_and_its_offers_are_made_again(
             states = await _states(cluster.database_url)
             return sum(s == "offered" for s, _, _ in states.values()) == 2
 
-        await wait_until(two_offered, timeout_s=WAIT_S)
+        await eventually(
+            two_offered, what="two chats offered", timeout_s=WAIT_S, poll_s=QUERY_POLL_S
+        )
         before_kill = await _states(cluster.database_url)
         pending_offers = {cid for cid, (s, _, _) in before_kill.items() if s == "offered"}
         missing_chats = {
@@ -181,7 +172,12 @@ async def test_a_killed_process_loses_nothing_and_its_offers_are_made_again(
             states = await _states(cluster.database_url)
             return all(s == "assigned" for s, _, _ in states.values())
 
-        await wait_until(everyone_served, timeout_s=WAIT_S)
+        await eventually(
+            everyone_served,
+            what="every chat assigned after the kill",
+            timeout_s=WAIT_S,
+            poll_s=QUERY_POLL_S,
+        )
         recovered_s = time.monotonic() - killed_at
         after = await _states(cluster.database_url)
         assert not any(
@@ -189,13 +185,9 @@ async def test_a_killed_process_loses_nothing_and_its_offers_are_made_again(
         )
 
         # Re-offered after the kill: the pending offers and the missing agent's chats.
-        engine = db.create_engine(cluster.database_url)
-        try:
-            async with db.session_factory(engine)() as session:
-                events = await load_events(session)
-                limits = await load_limits(session)
-        finally:
-            await engine.dispose()
+        async with database(cluster.database_url) as session:
+            events = await load_events(session)
+            limits = await load_limits(session)
         offers_per_conversation: dict[str, int] = {}
         for event in events:
             if event.type == "offered":

@@ -23,13 +23,14 @@ import pytest
 from sqlalchemy import func, select
 
 from chatdesk.clock import new_id, utcnow
-from chatdesk.storage import db
 from chatdesk.storage import tables as t
 from tests.conftest import _create_pg_database, _drop_pg_database, require_service
+from tests.integration.flows import database
 from tests.integration.routing_invariants import Report, check_events, load_events, load_limits
 from tests.support.clients import WsClient, visitor
-from tests.support.cluster import AcceptingConsole, Cluster, start_cluster, wait_until
+from tests.support.cluster import AcceptingConsole, Cluster, start_cluster
 from tests.support.server import upgrade_database
+from tests.support.waiting import QUERY_POLL_S, eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -56,34 +57,22 @@ async def three_processes(tmp_path: Path) -> AsyncIterator[Cluster]:
 
 
 async def _conversation_states(database_url: str) -> dict[str, str]:
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            result = await session.execute(select(t.Conversation.id, t.Conversation.state))
-            return dict(result.all())
-    finally:
-        await engine.dispose()
+    async with database(database_url) as session:
+        result = await session.execute(select(t.Conversation.id, t.Conversation.state))
+        return dict(result.all())
 
 
 async def _assigned_to(database_url: str) -> list[tuple[str, str]]:
     """(conversation, agent) of every stored ``assigned`` event."""
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            events = await load_events(session)
-    finally:
-        await engine.dispose()
+    async with database(database_url) as session:
+        events = await load_events(session)
     return [(e.conversation_id, str(e.data["agent_id"])) for e in events if e.type == "assigned"]
 
 
 async def _replay(database_url: str) -> tuple[Report, dict[str, int]]:
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            events = await load_events(session)
-            limits = await load_limits(session)
-    finally:
-        await engine.dispose()
+    async with database(database_url) as session:
+        events = await load_events(session)
+        limits = await load_limits(session)
     return check_events(events, limits), limits
 
 
@@ -118,7 +107,7 @@ async def test_hundreds_of_handoffs_over_three_processes_keep_the_invariants(
             states = await _conversation_states(cluster.database_url)
             return sum(states[c] == "assigned" for c in wanted) == SEATS
 
-        await wait_until(seats_full, timeout_s=WAIT_S)
+        await eventually(seats_full, what="every seat taken", timeout_s=WAIT_S, poll_s=QUERY_POLL_S)
         await asyncio.sleep(2)  # routing passes keep running: nothing more may be assigned
         states = await _conversation_states(cluster.database_url)
         assert sum(states[c] == "assigned" for c in wanted) == SEATS
@@ -136,7 +125,9 @@ async def test_hundreds_of_handoffs_over_three_processes_keep_the_invariants(
             states = await _conversation_states(cluster.database_url)
             return all(states[c] == "closed" for c in wanted)
 
-        await wait_until(all_served, timeout_s=WAIT_S)
+        await eventually(
+            all_served, what="every visitor served", timeout_s=WAIT_S, poll_s=QUERY_POLL_S
+        )
         report, limits = await _replay(cluster.database_url)
         assert report.violations == []
         assert report.assigned_conversations == wanted
@@ -167,43 +158,38 @@ NAIVE_CONVERSATIONS = 30
 
 async def _seed_queue(database_url: str) -> None:
     """Agents (online) and queued conversations, written straight to the database."""
-    engine = db.create_engine(database_url)
     now = utcnow()
-    try:
-        async with db.session_factory(engine)() as session, session.begin():
-            for index in range(NAIVE_AGENTS):
-                session.add(
-                    t.Agent(
-                        id=new_id(),
-                        email=f"naive{index}@x.test",
-                        name=f"Naive {index}",
-                        password_hash="-",
-                        languages="en",
-                        max_chats=NAIVE_MAX_CHATS,
-                        status="online",
-                        created_at=now,
-                    )
+    async with database(database_url) as session, session.begin():
+        for index in range(NAIVE_AGENTS):
+            session.add(
+                t.Agent(
+                    id=new_id(),
+                    email=f"naive{index}@x.test",
+                    name=f"Naive {index}",
+                    password_hash="-",
+                    languages="en",
+                    max_chats=NAIVE_MAX_CHATS,
+                    status="online",
+                    created_at=now,
                 )
-            visitor_ids = [new_id() for _ in range(NAIVE_CONVERSATIONS)]
-            session.add_all(
-                t.Visitor(id=visitor_id, created_at=now, last_seen_at=now)
-                for visitor_id in visitor_ids
             )
-            await session.flush()  # visitors before the conversations that reference them
-            for index, visitor_id in enumerate(visitor_ids):
-                session.add(
-                    t.Conversation(
-                        id=new_id(),
-                        visitor_id=visitor_id,
-                        state="queued",
-                        lang="en",
-                        queued_at=now + timedelta(milliseconds=index),
-                        last_activity_at=now,
-                        created_at=now,
-                    )
+        visitor_ids = [new_id() for _ in range(NAIVE_CONVERSATIONS)]
+        session.add_all(
+            t.Visitor(id=visitor_id, created_at=now, last_seen_at=now) for visitor_id in visitor_ids
+        )
+        await session.flush()  # visitors before the conversations that reference them
+        for index, visitor_id in enumerate(visitor_ids):
+            session.add(
+                t.Conversation(
+                    id=new_id(),
+                    visitor_id=visitor_id,
+                    state="queued",
+                    lang="en",
+                    queued_at=now + timedelta(milliseconds=index),
+                    last_activity_at=now,
+                    created_at=now,
                 )
-    finally:
-        await engine.dispose()
+            )
 
 
 async def _naive_assigner(
@@ -214,53 +200,49 @@ async def _naive_assigner(
     Each "process" walks the queue in its own order (``seed``), as processes that each
     route their own visitors first would; all of them read before any writes.
     """
-    engine = db.create_engine(database_url)
-    try:
-        async with db.session_factory(engine)() as session:
-            queue = list(
-                (
-                    await session.execute(
-                        select(t.Conversation.id).where(t.Conversation.state == "queued")
+    async with database(database_url) as session:
+        queue = list(
+            (
+                await session.execute(
+                    select(t.Conversation.id).where(t.Conversation.state == "queued")
+                )
+            ).scalars()
+        )
+        agents = list((await session.execute(select(t.Agent.id))).scalars())
+        loads = dict(
+            (
+                await session.execute(
+                    select(t.Conversation.agent_id, func.count())
+                    .where(t.Conversation.state == "assigned")
+                    .group_by(t.Conversation.agent_id)
+                )
+            ).all()
+        )
+        await session.rollback()
+        random.Random(seed).shuffle(queue)
+        free = {a: NAIVE_MAX_CHATS - loads.get(a, 0) for a in agents}
+        plan: list[tuple[str, str]] = []
+        for conversation_id in queue:
+            agent_id = max(free, key=lambda a: free[a])
+            if free[agent_id] > 0:
+                free[agent_id] -= 1
+                plan.append((conversation_id, agent_id))
+        await everyone_has_read.wait()  # the interleaving processes produce under load
+        async with session.begin():
+            for conversation_id, agent_id in sorted(plan):  # one lock order: no deadlock
+                row = await session.get(t.Conversation, conversation_id)
+                assert row is not None
+                row.state, row.agent_id = "assigned", agent_id
+                session.add(
+                    t.ConversationEvent(
+                        conversation_id=conversation_id,
+                        type="assigned",
+                        actor="naive",
+                        data={"from": "queued", "to": "assigned", "agent_id": agent_id},
+                        created_at=utcnow(),
                     )
-                ).scalars()
-            )
-            agents = list((await session.execute(select(t.Agent.id))).scalars())
-            loads = dict(
-                (
-                    await session.execute(
-                        select(t.Conversation.agent_id, func.count())
-                        .where(t.Conversation.state == "assigned")
-                        .group_by(t.Conversation.agent_id)
-                    )
-                ).all()
-            )
-            await session.rollback()
-            random.Random(seed).shuffle(queue)
-            free = {a: NAIVE_MAX_CHATS - loads.get(a, 0) for a in agents}
-            plan: list[tuple[str, str]] = []
-            for conversation_id in queue:
-                agent_id = max(free, key=lambda a: free[a])
-                if free[agent_id] > 0:
-                    free[agent_id] -= 1
-                    plan.append((conversation_id, agent_id))
-            await everyone_has_read.wait()  # the interleaving processes produce under load
-            async with session.begin():
-                for conversation_id, agent_id in sorted(plan):  # one lock order: no deadlock
-                    row = await session.get(t.Conversation, conversation_id)
-                    assert row is not None
-                    row.state, row.agent_id = "assigned", agent_id
-                    session.add(
-                        t.ConversationEvent(
-                            conversation_id=conversation_id,
-                            type="assigned",
-                            actor="naive",
-                            data={"from": "queued", "to": "assigned", "agent_id": agent_id},
-                            created_at=utcnow(),
-                        )
-                    )
-                    await session.flush()
-    finally:
-        await engine.dispose()
+                )
+                await session.flush()
 
 
 async def test_naive_check_then_write_control_is_caught_by_the_same_checker() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,30 +25,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from chatdesk.storage import db
 from chatdesk.storage import tables as t
 from tests.conftest import require_service
-from tests.integration.test_redis_restart import PrivateRedis, free_port
+from tests.integration.flows import database
 from tests.support.clients import new_client_id
-from tests.support.cluster import AcceptingConsole, ChatVisitor, Cluster, start_cluster, wait_until
+from tests.support.cluster import AcceptingConsole, ChatVisitor, Cluster, start_cluster
+from tests.support.redis_server import PrivateRedis
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 WAIT_S = 30  # hang protection
 OUTAGE_S = 1.0  # how long Redis stays down
 SEND_EVERY_S = 0.1
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("the redis-server binary is not installed")
-    server = PrivateRedis(tmp_path, free_port())
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.kill()
 
 
 @pytest.fixture
@@ -78,7 +66,9 @@ async def test_live_delivery_resumes_by_itself_after_redis_restarts_and_nothing_
         await console.connect(b.ws_url)
         await guest.connect(a.ws_url)
         await guest.send({"type": "handoff"})
-        await wait_until(lambda: _true(bool(console.assigned)), timeout_s=WAIT_S)
+        await eventually(
+            lambda: bool(console.assigned), what="the agent is assigned", timeout_s=WAIT_S
+        )
         conversation_id = guest.conversation_id
         assert conversation_id is not None and conversation_id in console.assigned
 
@@ -123,10 +113,16 @@ async def test_live_delivery_resumes_by_itself_after_redis_restarts_and_nothing_
                 if sent > ready and mid in console.arrivals
             ]
 
-        await wait_until(lambda: _true(bool(live_after_restart())), timeout_s=WAIT_S, poll_s=0.02)
+        await eventually(
+            lambda: bool(live_after_restart()),
+            what="a message sent after the restart arrives live",
+            timeout_s=WAIT_S,
+        )
         live_s = min(live_after_restart())
-        await wait_until(
-            lambda: _true(acked_during_outage <= set(console.arrivals)), timeout_s=WAIT_S
+        await eventually(
+            lambda: acked_during_outage <= set(console.arrivals),
+            what="the outage's messages are caught up",
+            timeout_s=WAIT_S,
         )
         in_outage = [m for m in acked_during_outage if visitor_sent[m] > killed]
         caught_up_s = max(console.arrivals[m] for m in in_outage) - ready if in_outage else 0.0
@@ -135,16 +131,23 @@ async def test_live_delivery_resumes_by_itself_after_redis_restarts_and_nothing_
         await asyncio.gather(*talkers)
 
         # Every message the agent sent was acknowledged (possibly after the outage).
-        await wait_until(lambda: _true(len(console.own_acks) == len(agent_sent)), timeout_s=WAIT_S)
-        # Everything acknowledged on either side reached the other side, once, in order.
-        await wait_until(
-            lambda: _true(set(visitor_sent) <= set(console.arrivals)), timeout_s=WAIT_S
+        await eventually(
+            lambda: len(console.own_acks) == len(agent_sent),
+            what="every agent message is acknowledged",
+            timeout_s=WAIT_S,
         )
-        await wait_until(
-            lambda: _true(
+        # Everything acknowledged on either side reached the other side, once, in order.
+        await eventually(
+            lambda: set(visitor_sent) <= set(console.arrivals),
+            what="every visitor message reaches the agent",
+            timeout_s=WAIT_S,
+        )
+        await eventually(
+            lambda: (
                 console.own_acks
                 <= {m.get("client_id") for m in guest.messages.values() if m["author"] == "agent"}
             ),
+            what="every agent message reaches the visitor",
             timeout_s=WAIT_S,
         )
         assert guest.duplicates == 0 and console.duplicates == 0
@@ -153,19 +156,15 @@ async def test_live_delivery_resumes_by_itself_after_redis_restarts_and_nothing_
         assert sorted(seen) == list(range(1, max(seen) + 1))
         assert console.errors == []
 
-        engine = db.create_engine(cluster.database_url)
-        try:
-            async with db.session_factory(engine)() as session:
-                row = await session.get(t.Conversation, conversation_id)
-                stored = set(
-                    (
-                        await session.execute(
-                            select(t.Message.id).where(t.Message.conversation_id == conversation_id)
-                        )
-                    ).scalars()
-                )
-        finally:
-            await engine.dispose()
+        async with database(cluster.database_url) as session:
+            row = await session.get(t.Conversation, conversation_id)
+            stored = set(
+                (
+                    await session.execute(
+                        select(t.Message.id).where(t.Message.conversation_id == conversation_id)
+                    )
+                ).scalars()
+            )
         assert row is not None and (row.state, row.agent_id) == ("assigned", agent_id)
         assert set(visitor_sent) <= stored
         kinds = [f["type"] for f in guest.frames]
@@ -181,7 +180,3 @@ async def test_live_delivery_resumes_by_itself_after_redis_restarts_and_nothing_
         await console.drop()
         with contextlib.suppress(Exception):
             await guest.drop()
-
-
-async def _true(value: bool) -> bool:
-    return value

@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,23 +210,7 @@ class AcceptingConsole:
 
     async def drop(self) -> None:
         """The socket is gone (its process died or the client closed it): stop reading."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.close()
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, timeout_s: float, poll_s: float = 0.2
-) -> None:
-    """Poll ``condition`` until true; ``timeout_s`` is hang protection, not an assertion
-    about speed (a slow machine only makes the test slower)."""
-    async with asyncio.timeout(timeout_s):
-        while not await condition():  # noqa: ASYNC110 - the state lives in other processes
-            await asyncio.sleep(poll_s)
+        await _hang_up(self._reader, self.client)
 
 
 class ChatVisitor:
@@ -321,10 +305,15 @@ class ChatVisitor:
         return sorted(self.messages) == list(range(1, self.last_seq + 1))
 
     async def drop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.close()
+        await _hang_up(self._reader, self.client)
+
+
+async def _hang_up(reader: asyncio.Task[None] | None, client: WsClient | None) -> None:
+    """Stop ``reader`` and close ``client``'s socket, which may be dead already."""
+    if reader is not None:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    if client is not None:
+        with contextlib.suppress(Exception):
+            await client.close()

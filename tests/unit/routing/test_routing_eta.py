@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from chatdesk.routing.eta import DEFAULT_HANDLE_TIME_S, estimate_wait, recent_handle_time
 from chatdesk.routing.rules import AgentView, WaitingView, seat_counts
-
-NOW = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
+from tests.unit.routing.views import NOW, agent, waiting
 
 
 @pytest.mark.parametrize(
@@ -110,20 +107,6 @@ def test_negative_or_nan_duration_is_refused() -> None:
         recent_handle_time([float("nan")])
 
 
-def _english_agent(agent_id: str, *, active: int) -> AgentView:
-    return AgentView(
-        id=agent_id,
-        status="online",
-        connected=True,
-        languages=frozenset({"en"}),
-        departments=frozenset(),
-        max_chats=1,
-        active_chats=active,
-        pending_offers=0,
-        last_assigned_at=None,
-    )
-
-
 def _eta_for(conv: WaitingView, position: int, agents: list[AgentView]) -> int | None:
     seats = seat_counts(conv, agents, now=NOW, language_fallback_s=60)
     return estimate_wait(
@@ -135,23 +118,11 @@ def _eta_for(conv: WaitingView, position: int, agents: list[AgentView]) -> int |
     )
 
 
-def _conv(lang: str, *, waited_s: float) -> WaitingView:
-    return WaitingView(
-        conversation_id=f"{lang}-{waited_s}",
-        lang=lang,
-        department=None,
-        queued_at=NOW - timedelta(seconds=waited_s),
-        priority=0,
-        excluded_agents=frozenset(),
-        offered_to=None,
-    )
-
-
 def test_worked_example_of_the_docs() -> None:
-    free = [_english_agent("a", active=0), _english_agent("b", active=0)]
-    busy = [_english_agent("a", active=1), _english_agent("b", active=1)]
-    english = _conv("en", waited_s=30)
+    free = [agent("a", max_chats=1), agent("b", max_chats=1)]
+    busy = [agent("a", max_chats=1, active_chats=1), agent("b", max_chats=1, active_chats=1)]
+    english = waiting("en", waited_s=30)
     assert [_eta_for(english, p, free) for p in (1, 2, 3)] == [0, 0, 120]
     assert _eta_for(english, 3, busy) == 360
-    assert _eta_for(_conv("lv", waited_s=15), 1, free) == 45
+    assert _eta_for(waiting("lv", lang="lv", waited_s=15), 1, free) == 45
     assert _eta_for(english, 1, []) is None
