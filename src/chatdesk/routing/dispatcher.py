@@ -637,7 +637,7 @@ class Router:
             select(t.Conversation.id)
             .where(*conditions)
             .order_by(t.Conversation.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
 
         async def work(session: AsyncSession) -> None:
