@@ -224,7 +224,7 @@ class BotEngine:
 
         The lexical matcher alone decides whether to answer: its evidence is calibrated on what
         a question leaves unexplained, while embedding cosines are high for any question on the
-        same topic ("is the gym open on Sunday" vs. "opening hours"), which would let
+        same topic ("is the swimming pool open on Sunday" vs. "opening hours"), which would let
         out-of-scope lures through. The embedding's strength is recall, so the fused ranking is
         what the bot suggests when it does not answer (docs/bot.md "Semantic evidence").
         """
