@@ -39,9 +39,9 @@ __all__ = [
 # wrong answers <= 5 % and answered out-of-scope questions <= 10 % on both, the one with the best
 # top-1 on the worse of the two (docs/bot.md "Thresholds"). Suggestions cost little when wrong,
 # so that threshold is low.
-DEFAULT_ANSWER_THRESHOLD = 0.39
+DEFAULT_ANSWER_THRESHOLD = 0.38
 DEFAULT_SUGGEST_THRESHOLD = 0.05
-DEFAULT_MARGIN = 0.08
+DEFAULT_MARGIN = 0.09
 CANDIDATES_SHOWN = 5
 # Lexical candidates the semantic evidence may re-rank.
 FUSION_DEPTH = 30
