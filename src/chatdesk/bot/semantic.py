@@ -69,7 +69,7 @@ class Embedder(Protocol):
 
     name: str
 
-    def embed(self, texts: Sequence[str]) -> Vectors: ...
+    def embed(self, texts: Sequence[str], *, remember: bool = True) -> Vectors: ...
 
 
 class E5Embedder:
@@ -101,22 +101,28 @@ class E5Embedder:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        """Vectors for ``texts`` (rows in order); cached texts are not embedded again."""
-        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
-        missing = [i for i, text in enumerate(texts) if text not in self._cache]
-        if missing:
-            unique = list(dict.fromkeys(texts[i] for i in missing))
+    def embed(self, texts: Sequence[str], *, remember: bool = True) -> Vectors:
+        """Vectors for ``texts`` (rows in order); cached texts are not embedded again.
+
+        ``remember=False`` (visitors' questions) leaves the cache to FAQ phrasings, which a
+        reload needs again; questions have their own small cache in ``SemanticIndex``.
+        """
+        known: dict[str, npt.NDArray[np.float32]] = {}
+        for text in texts:
+            if text in self._cache:
+                known[text] = self._cache[text]
+                self._cache.move_to_end(text)  # least recently used goes first
+        unknown = [text for text in dict.fromkeys(texts) if text not in known]
+        if unknown:
             with self._lock:
-                vectors = self._model.query(unique)
-            for text, vector in zip(unique, vectors.reshape(len(unique), -1), strict=True):
-                self._remember(text, vector)
+                vectors = self._model.query(unknown).reshape(len(unknown), -1)
+            known.update(zip(unknown, vectors, strict=True))
+            if remember:
+                for text, vector in zip(unknown, vectors, strict=True):
+                    self._remember(text, vector)
+        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            vector = self._cache.get(text)
-            if vector is None:  # evicted by a larger batch than the cache: embed alone
-                with self._lock:
-                    vector = self._model.query(text)
-            out[i] = vector
+            out[i] = known[text]
         return out
 
     def _remember(self, text: str, vector: npt.NDArray[np.float32]) -> None:
@@ -188,7 +194,8 @@ class SemanticIndex:
             return cached
         best = np.full(len(self.entry_ids), -1.0)
         if len(self._texts):
-            cosines = (self._vectors @ self._embedder.embed([text])[0]).astype(np.float64)
+            query = self._embedder.embed([text], remember=False)[0]
+            cosines = (self._vectors @ query).astype(np.float64)
             best[self._has_phrasings] = np.maximum.reduceat(cosines, self._starts)
         with self._queries_lock:
             self._queries[text] = best

@@ -133,6 +133,11 @@ def test_unchanged_phrasings_are_not_embedded_again() -> None:
     assert np.array_equal(first[1], again[0])
     assert np.array_equal(again[1], again[2])
     assert np.linalg.norm(again, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-4)
+    # Visitors' questions do not crowd phrasings out of the cache.
+    question = embedder.embed(["is the swimming pool open?"], remember=False)
+    embedder.embed(["is the swimming pool open?"], remember=False)
+    assert seen[3:] == ["is the swimming pool open?"] * 2
+    assert np.array_equal(question[0], embedder.embed(["is the swimming pool open?"])[0])
 
 
 def test_off_never_loads_the_model() -> None:
