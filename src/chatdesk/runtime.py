@@ -109,18 +109,23 @@ class Runtime:
         await self.hub.publish_resync()  # others missed what this process could not publish
 
     async def _register_sockets(self) -> None:
-        """Mark every socket of this process alive in the liveness store (TTL = 3 heartbeats)."""
-        ttl_s = self.settings.liveness_ttl_s
-        for visitor_id, links in list(self.hub.visitors.items()):
-            for link in list(links):
-                await self.liveness.connected(
-                    visitor_key(visitor_id), conn_id=link.connection.id, ttl_s=ttl_s
-                )
-        for agent_id, agent_links in list(self.hub.agents.items()):
-            for agent_link in list(agent_links):
-                await self.liveness.connected(
-                    agent_key(agent_id), conn_id=agent_link.connection.id, ttl_s=ttl_s
-                )
+        """Mark every socket of this process alive in the liveness store (TTL = 3 heartbeats).
+
+        One batched call: with ~19,000 idle visitors per process, a round trip per socket
+        would be 19,000 Redis calls every heartbeat. The snapshot is taken without awaiting,
+        so sockets opening meanwhile register themselves on connect.
+        """
+        entries = [
+            (visitor_key(visitor_id), link.connection.id)
+            for visitor_id, links in list(self.hub.visitors.items())
+            for link in list(links)
+        ]
+        entries += [
+            (agent_key(agent_id), agent_link.connection.id)
+            for agent_id, agent_links in list(self.hub.agents.items())
+            for agent_link in list(agent_links)
+        ]
+        await self.liveness.connected_many(entries, ttl_s=self.settings.liveness_ttl_s)
 
     async def _refresh_liveness(self) -> None:
         """Keep this process's sockets alive in the liveness store, every heartbeat."""
