@@ -170,17 +170,17 @@ async def test_batched_short_registration_keeps_a_longer_lived_connection(
     assert not await liveness.is_connected("agent:1")
 
 
-@pytest.mark.parametrize(
-    ("key", "conn_id", "ttl_s"),
-    [
-        ("", "c1", 30.0),
-        ("agent 1", "c1", 30.0),
-        ("agent:1", "", 30.0),
-        ("agent:1", "c1", 0.0),
-        ("agent:1", "c1", -1.0),
-        ("agent:1", "c1", float("inf")),
-    ],
-)
+INVALID_ARGUMENTS = [
+    ("", "c1", 30.0),
+    ("agent 1", "c1", 30.0),
+    ("agent:1", "", 30.0),
+    ("agent:1", "c1", 0.0),
+    ("agent:1", "c1", -1.0),
+    ("agent:1", "c1", float("inf")),
+]
+
+
+@pytest.mark.parametrize(("key", "conn_id", "ttl_s"), INVALID_ARGUMENTS)
 async def test_invalid_arguments_are_refused(
     liveness: Liveness, key: str, conn_id: str, ttl_s: float
 ) -> None:
@@ -188,17 +188,7 @@ async def test_invalid_arguments_are_refused(
         await liveness.connected(key, conn_id=conn_id, ttl_s=ttl_s)
 
 
-@pytest.mark.parametrize(
-    ("key", "conn_id", "ttl_s"),
-    [
-        ("", "c1", 30.0),
-        ("agent 1", "c1", 30.0),
-        ("agent:1", "", 30.0),
-        ("agent:1", "c1", 0.0),
-        ("agent:1", "c1", -1.0),
-        ("agent:1", "c1", float("inf")),
-    ],
-)
+@pytest.mark.parametrize(("key", "conn_id", "ttl_s"), INVALID_ARGUMENTS)
 async def test_invalid_batched_arguments_are_refused_and_store_nothing(
     liveness: Liveness, key: str, conn_id: str, ttl_s: float
 ) -> None:

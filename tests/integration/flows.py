@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from chatdesk.storage import db
 from chatdesk.storage import tables as t
 from tests.support.clients import WsClient, agent, visitor
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, upgrade_database
 
 
 @dataclass
@@ -64,6 +64,17 @@ async def database(url: str) -> AsyncIterator[AsyncSession]:
     try:
         async with db.session_factory(engine)() as session:
             yield session
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def migrated_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on ``url`` with the schema at head (tests that run their own transactions)."""
+    await upgrade_database(url)
+    engine = db.create_engine(url)
+    try:
+        yield engine
     finally:
         await engine.dispose()
 

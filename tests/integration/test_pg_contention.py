@@ -24,8 +24,9 @@ from chatdesk.conversations.texts import system_text
 from chatdesk.storage import db
 from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
+from tests.integration.flows import migrated_engine
 from tests.support.clients import visitor
-from tests.support.server import start_live_server, upgrade_database
+from tests.support.server import start_live_server
 
 pytestmark = pytest.mark.postgres
 
@@ -34,12 +35,8 @@ Work = Callable[[AsyncSession], Awaitable[int]]
 
 @pytest.fixture
 async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade_database(postgres_url)
-    engine = db.create_engine(postgres_url)
-    try:
+    async with migrated_engine(postgres_url) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _agent(session: AsyncSession, name: str, *, status: str = "online") -> str:

@@ -30,6 +30,7 @@ from chatdesk.storage import repositories as repo
 from chatdesk.storage import tables as t
 from chatdesk.storage.batch import Appended, append_batch
 from chatdesk.storage.message_writer import MessageWriter
+from tests.integration.flows import migrated_engine
 from tests.support.clients import visitor
 from tests.support.server import LiveServer, upgrade_database
 
@@ -38,12 +39,8 @@ SENDER = "visitor:v1"
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade_database(database_url)
-    engine = db.create_engine(database_url)
-    try:
+    async with migrated_engine(database_url) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _conversation(sessions: async_sessionmaker[AsyncSession]) -> str:
