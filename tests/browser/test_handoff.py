@@ -149,7 +149,7 @@ async def test_visitor_waiting_in_the_queue_shows_in_the_supervisor_view(
 
     # Jana is full (max 1 chat): the second visitor waits, and everyone can see it.
     second = await demo_visitor(live_server, tabs, name="second visitor")
-    await second.say("Is anyone there?")
+    await second.say("I need help with my order too")
     await second.ask_for_person()
     await expect(second.q(".bar[role=status]").last).to_contain_text(
         "You are number 1 in the queue"

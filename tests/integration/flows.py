@@ -121,6 +121,11 @@ async def check_integrity(url: str) -> None:
         if url.startswith("sqlite"):
             assert (await session.execute(text("PRAGMA integrity_check"))).scalar() == "ok"
             assert (await session.execute(text("PRAGMA foreign_key_check"))).all() == []
+        else:
+            # One snapshot for every statement below: under PostgreSQL's default READ
+            # COMMITTED each statement sees the newest commits, so a message (a bot reply)
+            # committed between reading ``last_seq`` and reading the seqs looks like a gap.
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         conversations = (await session.execute(select(t.Conversation))).scalars().all()
         for conversation in conversations:
             seqs = (
