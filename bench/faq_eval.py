@@ -225,6 +225,7 @@ def operating_point(results: Sequence[Result], suggest: float) -> str:
                     failures_in_row=0,
                     confidence=r.confidence,
                     suggestion_pool=r.pool,
+                    person_entries=_PERSON,
                 )
                 shown = ((d.entry_id,) if d.entry_id else ()) + tuple(
                     c.entry_id for c in d.suggestions
@@ -256,6 +257,7 @@ def operating_point(results: Sequence[Result], suggest: float) -> str:
 
 
 _HANDOFF: frozenset[str] = frozenset()
+_PERSON: frozenset[str] = frozenset()
 
 
 def summary(name: str, results: Sequence[Result]) -> str:
@@ -298,7 +300,7 @@ def intent_report(directory: Path) -> None:
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    global _HANDOFF
+    global _HANDOFF, _PERSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faq", type=Path, required=True)
     parser.add_argument("--queries", type=Path)
@@ -328,6 +330,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
     started = time.perf_counter()
     engine = BotEngine.build(faq, settings)
+    _PERSON = engine.person_entries
     print(
         f"FAQ: {len(faq.entries)} entries, languages {', '.join(engine.languages)};"
         f" index built in {time.perf_counter() - started:.2f} s"

@@ -7,7 +7,9 @@ Order of the rules, and why:
 2. Angry -> hand off (reason ``angry``): the caller escalates to a supervisor. Even a confident
    answer would read as dismissive.
 3. Asks for a person -> hand off (reason ``asked_for_person``), carrying the best ``handoff: true``
-   entry among the candidates when there is one, so its answer can be shown.
+   entry among the candidates when there is one, so its answer can be shown. Among them, an
+   entry written for asking for a person (``person_entries``) goes before others such as a
+   complaints entry (which the rest of the message may match better).
 4. Confident (the top entry's confidence >= answer threshold, and its score ahead of the next
    entry's by the margin) -> answer. The confidence is the score unless the caller found
    stronger evidence for the same entry (the engine: the best clause of a chatty message).
@@ -91,12 +93,14 @@ def decide(
     failures_in_row: int,
     confidence: float | None = None,
     suggestion_pool: Sequence[Candidate] | None = None,
+    person_entries: Collection[str] = (),
 ) -> Decision:
     """Apply the rules of the module docstring to ranked, one-per-entry candidates.
 
     ``confidence``: evidence for the top candidate used against the answer threshold (default
     its score); ``Decision.score`` stays the top candidate's score. ``suggestion_pool``: the
     ranking to suggest from when not answering (default the candidates).
+    ``person_entries``: the hand-off entries whose own phrasings ask for a person.
     """
     score = candidates[0].score if candidates else 0.0
     confident = is_confident(candidates, thresholds, confidence)
@@ -105,13 +109,9 @@ def decide(
     if intent is Intent.ANGRY:
         return Decision("handoff", Intent.ANGRY.value, None, (), score)
     if intent is Intent.ASKED_FOR_PERSON:
-        entry = next(
-            (
-                c.entry_id
-                for c in candidates
-                if c.entry_id in handoff_entries and c.score >= thresholds.suggest
-            ),
-            None,
+        offered = [c.entry_id for c in candidates if c.score >= thresholds.suggest]
+        entry = next((e for e in offered if e in person_entries), None) or next(
+            (e for e in offered if e in handoff_entries), None
         )
         return Decision("handoff", Intent.ASKED_FOR_PERSON.value, entry, (), score)
     if confident:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from chatdesk.bot.decide import Thresholds, decide
-from chatdesk.bot.faq import Faq, normalize_language
-from chatdesk.bot.intents import detect_intent
+from chatdesk.bot.faq import Faq, FaqEntry, normalize_language
+from chatdesk.bot.intents import Intent, detect_intent
 from chatdesk.bot.langid import LanguageIdentifier
 from chatdesk.bot.matcher import Candidate, FaqIndex, best_phrasing
 from chatdesk.bot.normalize import split_clauses
@@ -126,6 +126,11 @@ class BotEngine:
             margin=settings.margin,
         )
         self._handoff_entries = frozenset(e.id for e in faq.entries if e.handoff)
+        # The hand-off entries written for "I want a person" (most of their phrasings are
+        # recognised as asking for one), as opposed to e.g. a complaints entry.
+        self._person_entries = frozenset(
+            e.id for e in faq.entries if e.handoff and _asks_for_person(e)
+        )
 
     @classmethod
     def build(
@@ -148,6 +153,11 @@ class BotEngine:
         embedder = load_embedder(settings.semantic)
         semantic = SemanticIndex(faq, embedder, stop=stop) if embedder is not None else None
         return cls(faq, settings, FaqIndex(faq), LanguageIdentifier(samples), languages, semantic)
+
+    @property
+    def person_entries(self) -> frozenset[str]:
+        """Hand-off entries written for asking for a person (see ``decide``)."""
+        return self._person_entries
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -194,6 +204,7 @@ class BotEngine:
             failures_in_row=failures_in_row,
             confidence=confidence,
             suggestion_pool=fused,
+            person_entries=self._person_entries,
         )
         answer = self._answer_text(decision.entry_id, lang) if decision.entry_id else None
         suggestions = tuple(
@@ -282,6 +293,17 @@ class BotEngine:
             question = best_phrasing(self.faq, entry.id, code, default)
             replies.append(QuickReply(entry_id=entry.id, question=question, answer=answer))
         return replies
+
+
+def _asks_for_person(entry: FaqEntry) -> bool:
+    """Whether most of ``entry``'s phrasings are themselves requests for a person."""
+    phrasings = [p for ps in entry.questions.values() for p in ps]
+    asking = sum(
+        1
+        for p in phrasings
+        if (match := detect_intent(p)) is not None and match.intent is Intent.ASKED_FOR_PERSON
+    )
+    return asking * 2 > len(phrasings)
 
 
 def format_test_report(reply: BotReply) -> str:

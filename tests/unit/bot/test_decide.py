@@ -59,6 +59,31 @@ def test_asking_for_a_person_carries_the_handoff_entry_when_it_is_a_candidate() 
     assert (d.outcome, d.entry_id) == ("handoff", None)
 
 
+def test_asking_for_a_person_prefers_the_entry_written_for_that() -> None:
+    """A complaints entry may match the rest of the message better; the visitor asked for a
+    person, so the entry written for that is shown when it is a candidate at all."""
+    candidates = [cand("complaint", 0.5), cand("a", 0.45), cand("human", 0.3)]
+    for person_entries, carried in (({"human"}, "human"), (set(), "complaint")):
+        d = decide(
+            candidates,
+            thresholds=T,
+            intent=Intent.ASKED_FOR_PERSON,
+            handoff_entries={"human", "complaint"},
+            failures_in_row=0,
+            person_entries=person_entries,
+        )
+        assert (d.outcome, d.entry_id) == ("handoff", carried)
+    d = decide(
+        [cand("complaint", 0.5)],
+        thresholds=T,
+        intent=Intent.ASKED_FOR_PERSON,
+        handoff_entries={"human", "complaint"},
+        failures_in_row=0,
+        person_entries={"human"},
+    )
+    assert d.entry_id == "complaint"  # not a candidate: the best hand-off entry that is
+
+
 @pytest.mark.parametrize(("failures", "outcome"), [(0, "suggest"), (1, "suggest"), (2, "handoff")])
 def test_after_two_failed_turns_another_failure_hands_off(failures: int, outcome: str) -> None:
     d = run([cand("a", 0.3)], failures=failures)

@@ -126,3 +126,7 @@ def test_chatty_message_is_answered_from_its_question_clause(engine: BotEngine) 
 def test_single_clause_confidence_is_the_top_score(engine: BotEngine) -> None:
     reply = engine.ask("kolik stojí doprava", lang_hint="cs")
     assert reply.confidence == reply.score
+
+
+def test_handoff_entries_written_for_asking_for_a_person_are_known(engine: BotEngine) -> None:
+    assert engine.person_entries == frozenset({"human-agent"})
