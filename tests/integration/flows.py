@@ -121,25 +121,31 @@ async def check_integrity(url: str) -> None:
         if url.startswith("sqlite"):
             assert (await session.execute(text("PRAGMA integrity_check"))).scalar() == "ok"
             assert (await session.execute(text("PRAGMA foreign_key_check"))).all() == []
-        else:
-            # One snapshot for every statement below: under PostgreSQL's default READ
-            # COMMITTED each statement sees the newest commits, so a message (a bot reply)
-            # committed between reading ``last_seq`` and reading the seqs looks like a gap.
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        conversations = (await session.execute(select(t.Conversation))).scalars().all()
-        for conversation in conversations:
-            seqs = (
-                (
-                    await session.execute(
-                        select(t.Message.seq)
-                        .where(t.Message.conversation_id == conversation.id)
-                        .order_by(t.Message.seq)
-                    )
-                )
-                .scalars()
-                .all()
+        # One statement, so one snapshot on both databases: the server may still be storing
+        # (bot replies), and a message committed between reading ``last_seq`` and reading the
+        # seqs in two statements would look like a gap (SQLite reads outside a transaction,
+        # PostgreSQL's READ COMMITTED gives each statement the newest commits).
+        rows = (
+            await session.execute(
+                select(t.Conversation.id, t.Conversation.last_seq, t.Message.seq)
+                .outerjoin(t.Message, t.Message.conversation_id == t.Conversation.id)
+                .order_by(t.Conversation.id, t.Message.seq)
             )
-            assert list(seqs) == list(range(1, conversation.last_seq + 1)), conversation.id
+        ).all()
+        seqs: dict[str, list[int]] = {}
+        last_seqs: dict[str, int] = {}
+        for conversation_id, last_seq, seq in rows:
+            last_seqs[conversation_id] = last_seq
+            seqs.setdefault(conversation_id, [])
+            if seq is not None:
+                seqs[conversation_id].append(seq)
+        for conversation_id, last_seq in last_seqs.items():
+            expected = list(range(1, last_seq + 1))
+            assert seqs[conversation_id] == expected, (
+                conversation_id,
+                last_seq,
+                seqs[conversation_id],
+            )
         duplicates = (
             await session.execute(
                 select(t.Message.conversation_id, t.Message.sender, t.Message.client_id)
