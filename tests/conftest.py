@@ -103,9 +103,18 @@ def server_env(tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def live_server(database_url: str, server_env: dict[str, Any]) -> AsyncIterator[LiveServer]:
+def server_overrides() -> dict[str, Any]:
+    """Settings one test needs on top of its module's ``server_env`` (parametrize it)."""
+    return {}
+
+
+@pytest.fixture
+async def live_server(
+    database_url: str, server_env: dict[str, Any], server_overrides: dict[str, Any]
+) -> AsyncIterator[LiveServer]:
     """The real app served by uvicorn on an ephemeral port, in this event loop."""
-    async with start_live_server(database_url=database_url, **server_env) as server:
+    settings = {**server_env, **server_overrides}
+    async with start_live_server(database_url=database_url, **settings) as server:
         yield server
 
 

@@ -20,6 +20,7 @@ from chatdesk.bot.engine import (
     BotSettings,
 )
 from chatdesk.bot.semantic import SEMANTIC_EXTRA_HINT, SemanticMode, semantic_available
+from chatdesk.channels.ratelimit import VISITOR_BURST, VISITOR_FRAMES_PER_S
 
 SUPPORTED_LANGUAGES = ("en", "cs", "sk", "pl", "et", "lv")
 
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     visitor_token_ttl_s: int = Field(default=2_592_000, gt=0)
     agent_token_ttl_s: int = Field(default=43_200, gt=0)
     rate_limits: Literal["on", "off"] = "on"
+    # A visitor connection's token bucket: frames per second, and how many may be saved up.
+    visitor_rate_per_s: float = Field(default=VISITOR_FRAMES_PER_S, gt=0)
+    visitor_rate_burst: int = Field(default=int(VISITOR_BURST), ge=1)
     bot_answer_threshold: float = Field(default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1)
     bot_suggest_threshold: float = Field(default=DEFAULT_SUGGEST_THRESHOLD, ge=0, le=1)
     bot_margin: float = Field(default=DEFAULT_MARGIN, ge=0, le=1)

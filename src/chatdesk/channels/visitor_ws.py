@@ -15,8 +15,6 @@ from chatdesk.channels.connection import Connection
 from chatdesk.channels.hub import VisitorLink
 from chatdesk.channels.ratelimit import (
     TYPING_MIN_INTERVAL_S,
-    VISITOR_BURST,
-    VISITOR_FRAMES_PER_S,
     TokenBucket,
 )
 from chatdesk.channels.ws_common import opening_frame, refuse_first_frame, serve_frames
@@ -89,7 +87,9 @@ class VisitorSession:
         self.connection.run_in_order(lambda: self._welcome(after_seq))
         try:
             bucket = (
-                TokenBucket(VISITOR_FRAMES_PER_S, VISITOR_BURST)
+                TokenBucket(
+                    runtime.settings.visitor_rate_per_s, runtime.settings.visitor_rate_burst
+                )
                 if runtime.settings.rate_limits == "on"
                 else None
             )
