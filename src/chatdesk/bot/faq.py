@@ -282,7 +282,8 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{loc}: {message}" if loc else message
 
 
-def _iter_files(directory: Path) -> Iterator[Path]:
+def faq_files(directory: Path) -> Iterator[Path]:
+    """The FAQ files under ``directory`` in load order (hidden files are skipped)."""
     return iter(
         sorted(
             p
@@ -344,7 +345,7 @@ def load_faq(directory: Path, *, languages: Sequence[str]) -> Faq:
     problems: list[FaqProblem] = []
     entries: list[FaqEntry] = []
     first_seen: dict[str, tuple[str, int]] = {}
-    for path in _iter_files(directory):
+    for path in faq_files(directory):
         shown = str(path)
         file_entries, file_problems = _load_file(path, shown, allowed)
         problems.extend(file_problems)

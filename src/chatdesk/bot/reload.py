@@ -27,13 +27,30 @@ from pathlib import Path
 import watchfiles
 
 from chatdesk.bot.engine import BotEngine, BotReply, BotSettings
-from chatdesk.bot.faq import FAQ_SUFFIXES, FaqProblem, FaqValidationError, load_faq
+from chatdesk.bot.faq import FAQ_SUFFIXES, FaqProblem, FaqValidationError, faq_files, load_faq
 from chatdesk.bot.semantic import semantic_available
 
 logger = logging.getLogger(__name__)
 
 # Editors save in several steps (temp file, rename); wait this long for the burst to settle.
 DEBOUNCE_MS = 300
+# The watcher's backstop: this often the files' sizes and modification times are compared with
+# those of the last load, so a change the watcher never reported (made between the first load
+# and the watcher's start, or on a file system that sends no events, as some network and
+# container mounts do) is still picked up.
+RESCAN_MS = 5_000
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def fingerprint(directory: Path) -> Fingerprint:
+    """Path, size and modification time of every FAQ file, to tell whether any changed."""
+    stats = []
+    for path in faq_files(directory):
+        with contextlib.suppress(OSError):  # deleted meanwhile: absent, as it should be
+            stat = path.stat()
+            stats.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(stats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +85,11 @@ class FaqService:
         self._semantic_pending = False
         self._settled = asyncio.Event()
         self._stop_builds = threading.Event()
+        self._loaded_files: Fingerprint = ()
 
     def _build(self, settings: BotSettings | None = None) -> BotEngine:
+        # Taken before reading: a file changed while it is read differs at the next rescan.
+        self._loaded_files = fingerprint(self._directory)
         faq = load_faq(self._directory, languages=self._settings.languages)
         return BotEngine.build(faq, settings or self._settings, stop=self._stop_builds)
 
@@ -194,14 +214,17 @@ class FaqService:
             else None
         )
         try:
-            async for _changes in watchfiles.awatch(
+            async for changes in watchfiles.awatch(
                 self._directory,
                 watch_filter=_is_faq_file,
                 stop_event=stop,
                 debounce=DEBOUNCE_MS,
                 recursive=True,
+                rust_timeout=RESCAN_MS,
+                yield_on_timeout=True,
             ):
-                await self._reload_logged()
+                if changes or await self._changed_unseen():
+                    await self._reload_logged()
         finally:
             # A build still embedding in its thread stops at its next chunk.
             self._stop_builds.set()
@@ -209,6 +232,14 @@ class FaqService:
                 upgrade.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await upgrade
+
+    async def _changed_unseen(self) -> bool:
+        """A FAQ file differs from the last load although the watcher reported nothing."""
+        now = await asyncio.to_thread(fingerprint, self._directory)
+        if now == self._loaded_files:
+            return False
+        logger.info("FAQ files changed without a file-system event; reloading")
+        return True
 
     async def _reload_logged(self) -> None:
         try:

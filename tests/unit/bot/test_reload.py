@@ -10,7 +10,7 @@ import pytest
 
 from chatdesk.bot.engine import BotSettings
 from chatdesk.bot.faq import FaqValidationError
-from chatdesk.bot.reload import FaqService
+from chatdesk.bot.reload import FaqService, fingerprint
 
 DATA = Path(__file__).parent / "data" / "faq" / "shop.yaml"
 EXTRA = """\
@@ -71,7 +71,6 @@ async def test_watcher_picks_up_a_changed_file(faq_dir: Path, settings: BotSetti
     service.load_initial()
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
-    await asyncio.sleep(0.5)  # let the watcher start before the change
     reloaded = asyncio.create_task(service.wait_for_reload())
     await asyncio.sleep(0)  # the waiter is registered before the change
     (faq_dir / "extra.yaml").write_text(EXTRA, encoding="utf-8")
@@ -81,3 +80,35 @@ async def test_watcher_picks_up_a_changed_file(faq_dir: Path, settings: BotSetti
     stop.set()
     await task
     assert service.engine.ask("gift cards").entry_id == "gift-cards"
+
+
+async def test_a_change_made_before_the_watcher_started_is_picked_up(
+    faq_dir: Path, settings: BotSettings
+) -> None:
+    """The rescan backstop: no file-system event will ever report this change."""
+    service = FaqService(faq_dir, settings)
+    service.load_initial()
+    (faq_dir / "extra.yaml").write_text(EXTRA, encoding="utf-8")
+    stop = asyncio.Event()
+    reloaded = asyncio.create_task(service.wait_for_reload())
+    await asyncio.sleep(0)  # the waiter is registered before the watcher starts
+    task = asyncio.create_task(service.run(stop))
+    async with asyncio.timeout(30):  # a hang guard, not a timed assertion
+        status = await reloaded
+    stop.set()
+    await task
+    assert status.ok and status.entries == 7
+
+
+def test_fingerprint_tells_changed_added_and_removed_faq_files(faq_dir: Path) -> None:
+    before = fingerprint(faq_dir)
+    (faq_dir / "notes.txt").write_text("not an FAQ file", encoding="utf-8")
+    (faq_dir / ".hidden.yaml").write_text("skipped like the loader skips it", encoding="utf-8")
+    assert fingerprint(faq_dir) == before
+    (faq_dir / "extra.yaml").write_text(EXTRA, encoding="utf-8")
+    added = fingerprint(faq_dir)
+    assert added != before
+    (faq_dir / "extra.yaml").write_text(EXTRA + "\n", encoding="utf-8")
+    assert fingerprint(faq_dir) not in (before, added)
+    (faq_dir / "extra.yaml").unlink()
+    assert fingerprint(faq_dir) == before
