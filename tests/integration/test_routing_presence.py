@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from chatdesk.conversations.texts import system_text
 from tests.integration.routing_helpers import (
@@ -16,7 +17,7 @@ from tests.integration.routing_helpers import (
     online_agent,
     waiting_visitor,
 )
-from tests.support.clients import agent
+from tests.support.clients import agent, visitor
 from tests.support.server import LiveServer
 
 
@@ -77,3 +78,31 @@ async def test_agent_gone_past_the_grace_loses_chats_to_the_front_of_the_queue(
     assert row.state == "offered" and row.agent_id is None
     assert (await conversation_row(live_server, waiting_id)).state == "queued"
     await close_all(first, second, waiting, stayer)
+
+
+async def test_visitors_without_a_waiting_conversation_come_and_go_without_a_write(
+    live_server: LiveServer,
+) -> None:
+    """A mass reconnect of bot-only visitors must not queue a write per visitor (SQLite has
+    one write lock for the whole database). Waiting visitors' comings and goings are the
+    other tests of this module."""
+    runtime = live_server.runtime
+    assert runtime is not None
+    client, hello = await visitor(live_server.ws_url)
+    await client.close()
+    visitor_id = hello["visitor_id"]
+    writes: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        is_write = statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+        if is_write and visitor_id in str(parameters):
+            writes.append(statement)
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await runtime.router.visitor_connected(visitor_id)
+        await runtime.router.visitor_disconnected(visitor_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert writes == []

@@ -628,11 +628,19 @@ class Router:
     async def _update_conversations(self, *conditions: ColumnElement[bool], **values: Any) -> None:
         """Update every conversation matching ``conditions``, as a transaction of its own.
 
-        The rows are locked in ascending id first (``FOR UPDATE`` in the subquery; SQLite
-        has no row locks and omits it), the order every other transaction that holds several
-        conversations uses, so this update cannot deadlock with the message writer or
-        another sweep.
+        Most calls match nothing (every visitor's connect and disconnect calls this, and
+        few of them wait for an agent), so a plain read comes first and spares those the
+        write transaction, which on SQLite holds the database's one write lock: a mass
+        reconnect would otherwise queue thousands of empty writes. The update re-checks the
+        conditions under its locks. The rows are locked in ascending id first (``FOR
+        UPDATE`` in the subquery; SQLite has no row locks and omits it), the order every
+        other transaction that holds several conversations uses, so this update cannot
+        deadlock with the message writer or another sweep.
         """
+        async with self.sessions() as session:
+            first = await session.execute(select(t.Conversation.id).where(*conditions).limit(1))
+            if first.first() is None:
+                return
         in_order = (
             select(t.Conversation.id)
             .where(*conditions)
