@@ -155,6 +155,7 @@ class Runtime:
                     await task
                 except Exception:
                     log.exception("background task %s failed during shutdown", task.get_name())
+        await self.router.finish_presence()
         await self.broker.close()
         await self.liveness.close()
         await self.engine.dispose()

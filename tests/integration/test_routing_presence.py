@@ -3,6 +3,7 @@ grace their conversations go to the front of the queue and the visitors are told
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -106,3 +107,34 @@ async def test_visitors_without_a_waiting_conversation_come_and_go_without_a_wri
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert writes == []
+
+
+async def test_a_mass_disconnect_is_a_few_queries_not_one_per_visitor(
+    live_server: LiveServer,
+) -> None:
+    """Thousands of sockets closing at once (a deploy, a network blip) must not queue a
+    query each behind the connection pool: simultaneous calls share batches."""
+    runtime = live_server.runtime
+    assert runtime is not None
+    console, _ = await online_agent(live_server, "a@x.test")
+    waiting, conversation_id, _ = await waiting_visitor(live_server)
+    visitor_id = (await conversation_row(live_server, conversation_id)).visitor_id
+    await close_all(waiting, console)
+    others = [f"left-{n}" for n in range(300)]
+    reads: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM conversations" in statement and "visitor_id IN" in statement:
+            reads.append(statement)
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await asyncio.gather(
+            *(runtime.router.visitor_disconnected(v) for v in [*others, visitor_id]),
+            *(runtime.router.visitor_connected(v) for v in others),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert 2 <= len(reads) <= 4  # one read per batch (and the waiting visitor's update)
+    assert (await conversation_row(live_server, conversation_id)).visitor_gone_at is not None

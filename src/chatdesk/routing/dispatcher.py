@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatdesk.accounts.service import AgentAccount
 from chatdesk.broker.liveness import Liveness, LivenessUnavailableError
 from chatdesk.channels.hub import Hub
+from chatdesk.coalesce import Coalescer
 from chatdesk.config import Settings
 from chatdesk.conversations.model import WAITING_STATES, Action, State
 from chatdesk.conversations.service import ConversationService, Transitioned
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 1.0  # deadlines are seconds-grained; a pass costs a few small queries
 PRIORITY_ESCALATED = 50  # angry visitors go ahead of normal ones, behind requeued chats
+VISITOR_PRESENCE_BATCH = 500  # visitor ids per query (far below SQLite's bound-variable cap)
 
 
 def agent_key(agent_id: str) -> str:
@@ -81,6 +83,14 @@ class Router:
             else None
         )
         self._wake = asyncio.Event()
+        # Visitors' comings and goings, batched: a mass reconnect costs a few queries, not
+        # one per socket queued behind the connection pool.
+        self._visitors_back = Coalescer(
+            self._mark_back, max_batch=VISITOR_PRESENCE_BATCH, name="visitors-back"
+        )
+        self._visitors_gone = Coalescer(
+            self._mark_gone, max_batch=VISITOR_PRESENCE_BATCH, name="visitors-gone"
+        )
         self._queue_sent: dict[str, tuple[int, int | None]] | None = None
         service.request_handoff = self.handoff
         hub.on_route = self.wake
@@ -609,21 +619,39 @@ class Router:
         self.wake()
 
     async def visitor_connected(self, visitor_id: str) -> None:
+        """A visitor's socket opened: their waiting conversations are no longer "gone"."""
+        await self._visitors_back.submit(visitor_id)
+
+    async def visitor_disconnected(self, visitor_id: str) -> None:
+        """A visitor's socket closed: if it was their last anywhere, their waiting
+        conversations are "gone" from now (dequeued past the grace, ``_sweep_ghosts``)."""
+        await self._visitors_gone.submit(visitor_id)
+
+    async def finish_presence(self) -> None:
+        """Finish the visitors' comings and goings already submitted (at shutdown)."""
+        await self._visitors_back.close()
+        await self._visitors_gone.close()
+
+    async def _mark_back(self, visitor_ids: list[str]) -> None:
         await self._update_conversations(
-            t.Conversation.visitor_id == visitor_id,
+            t.Conversation.visitor_id.in_(visitor_ids),
             t.Conversation.visitor_gone_at.is_not(None),
             visitor_gone_at=None,
         )
 
-    async def visitor_disconnected(self, visitor_id: str) -> None:
-        if await self._still_connected(visitor_key(visitor_id)):
-            return
-        await self._update_conversations(
-            t.Conversation.visitor_id == visitor_id,
-            t.Conversation.state.in_([s.value for s in WAITING_STATES]),
-            t.Conversation.visitor_gone_at.is_(None),
-            visitor_gone_at=self.clock(),
-        )
+    async def _mark_gone(self, visitor_ids: list[str]) -> None:
+        try:
+            live = await self.liveness.connected_keys([visitor_key(v) for v in visitor_ids])
+        except LivenessUnavailableError:
+            return  # unknown counts as still there: the ghost sweep decides once it is back
+        gone = [v for v in visitor_ids if visitor_key(v) not in live]
+        if gone:
+            await self._update_conversations(
+                t.Conversation.visitor_id.in_(gone),
+                t.Conversation.state.in_([s.value for s in WAITING_STATES]),
+                t.Conversation.visitor_gone_at.is_(None),
+                visitor_gone_at=self.clock(),
+            )
 
     async def _update_conversations(self, *conditions: ColumnElement[bool], **values: Any) -> None:
         """Update every conversation matching ``conditions``, as a transaction of its own.
