@@ -56,12 +56,14 @@ class Coalescer(Generic[K]):
                 self.batches += 1
                 try:
                     await self._work(keys)
-                except BaseException as exc:  # each caller gets it, as if it had run alone
+                except Exception as exc:  # each caller gets it, as if it had run alone
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
+                except BaseException:  # cancelled (shutdown): so are the callers waiting
+                    for _, future in batch:
+                        future.cancel()
+                    raise
                 else:
                     for _, future in batch:
                         if not future.done():

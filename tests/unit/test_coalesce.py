@@ -95,3 +95,19 @@ async def test_close_waits_for_the_batches_submitted() -> None:
 def test_a_batch_needs_room_for_one_key() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Coalescer(Recorder().work, max_batch=0, name="test")
+
+
+async def test_cancelling_the_batch_cancels_its_callers_and_the_ones_waiting() -> None:
+    recorder = Recorder()
+    recorder.release.clear()
+    coalescer = Coalescer(recorder.work, max_batch=1, name="test")
+    running = asyncio.create_task(coalescer.submit("running"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the first batch is running (and held)
+    waiting = asyncio.create_task(coalescer.submit("waiting"))
+    await asyncio.sleep(0)
+    drain = next(t for t in asyncio.all_tasks() if t.get_name() == "test")
+    drain.cancel()
+    results = await asyncio.gather(running, waiting, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    assert recorder.batches == [["running"]]
