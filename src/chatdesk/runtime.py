@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,19 +113,29 @@ class Runtime:
 
         One batched call: with ~19,000 idle visitors per process, a round trip per socket
         would be 19,000 Redis calls every heartbeat. The snapshot is taken without awaiting,
-        so sockets opening meanwhile register themselves on connect.
+        so sockets opening meanwhile register themselves on connect; a socket that closed
+        while the batch was being stored may have been stored again after its own removal,
+        so it is removed once more (else it would look alive for a whole TTL).
         """
-        entries = [
-            (visitor_key(visitor_id), link.connection.id)
+        snapshot: list[tuple[str, str, Collection[object], object]] = [
+            (visitor_key(visitor_id), link.connection.id, links, link)
             for visitor_id, links in list(self.hub.visitors.items())
             for link in list(links)
         ]
-        entries += [
-            (agent_key(agent_id), agent_link.connection.id)
+        snapshot += [
+            (agent_key(agent_id), agent_link.connection.id, agent_links, agent_link)
             for agent_id, agent_links in list(self.hub.agents.items())
             for agent_link in list(agent_links)
         ]
-        await self.liveness.connected_many(entries, ttl_s=self.settings.liveness_ttl_s)
+        await self.liveness.connected_many(
+            [(key, conn_id) for key, conn_id, _, _ in snapshot],
+            ttl_s=self.settings.liveness_ttl_s,
+        )
+        # The hub drops a link before its socket's own liveness removal, so a link gone
+        # from its set closed (and was removed) during the call above, or is about to be.
+        for key, conn_id, links, link in snapshot:
+            if link not in links:
+                await self.liveness.disconnected(key, conn_id=conn_id)
 
     async def _refresh_liveness(self) -> None:
         """Keep this process's sockets alive in the liveness store, every heartbeat."""

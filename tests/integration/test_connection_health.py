@@ -11,7 +11,9 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from chatdesk.broker.liveness import Liveness
 from chatdesk.channels.connection import SEND_QUEUE_LIMIT
+from chatdesk.routing.dispatcher import visitor_key
 from tests.conftest import DEMO_FAQ
 from tests.integration.flows import assigned_chat, has_client_id
 from tests.support.clients import say, visitor
@@ -139,3 +141,32 @@ async def test_slow_client_is_closed_with_1013_and_resumes_without_loss(
     await again.close()
     await chat.visitor.close()
     await chat.console.close()
+
+
+async def test_a_socket_closing_during_the_liveness_refresh_is_not_left_alive(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat refresh stores a snapshot of the open sockets; one that closes while the
+    snapshot is being stored (its own removal done first) must not stay alive for a TTL."""
+    runtime = live_server.runtime
+    assert runtime is not None
+    client, hello = await visitor(live_server.ws_url)
+    key = visitor_key(hello["visitor_id"])
+    store = runtime.liveness.connected_many
+
+    async def close_first(entries: list[tuple[str, str]], *, ttl_s: float) -> None:
+        await client.close()  # the socket closes while the refresh is under way ...
+        await eventually(
+            lambda: not runtime.hub.visitors.get(hello["visitor_id"]),
+            what="the server saw the socket close",
+        )
+        await eventually(lambda: _not_connected(runtime.liveness, key), what="its own removal")
+        await store(entries, ttl_s=ttl_s)  # ... and the snapshot stores it again
+
+    monkeypatch.setattr(runtime.liveness, "connected_many", close_first)
+    await runtime._register_sockets()
+    assert not await runtime.liveness.is_connected(key)
+
+
+async def _not_connected(liveness: Liveness, key: str) -> bool:
+    return not await liveness.is_connected(key)
