@@ -11,17 +11,37 @@ from chatdesk.coalesce import Coalescer
 
 
 class Recorder:
-    def __init__(self, *, fail_on: str | None = None) -> None:
+    """The work: records each batch, then waits for ``release`` (set unless ``held``)."""
+
+    def __init__(self, *, held: bool = False, fail_on: str | None = None) -> None:
         self.batches: list[list[str]] = []
         self.fail_on = fail_on
         self.release = asyncio.Event()
-        self.release.set()
+        if not held:
+            self.release.set()
 
     async def work(self, keys: list[str]) -> None:
         self.batches.append(keys)
         await self.release.wait()
         if self.fail_on in keys:
             raise RuntimeError(f"batch with {self.fail_on} failed")
+
+
+def held(max_batch: int, *, fail_on: str | None = None) -> tuple[Recorder, Coalescer[str]]:
+    """A coalescer whose batches wait for ``recorder.release``."""
+    recorder = Recorder(held=True, fail_on=fail_on)
+    return recorder, Coalescer(recorder.work, max_batch=max_batch, name="test")
+
+
+async def first_batch(
+    recorder: Recorder, coalescer: Coalescer[str], key: str
+) -> asyncio.Task[None]:
+    """Submit ``key``; return once its batch is running (and held)."""
+    call = asyncio.create_task(coalescer.submit(key))
+    await asyncio.sleep(0)  # the call submits and starts the batch task
+    await asyncio.sleep(0)  # the batch task runs the work
+    assert recorder.batches == [[key]]
+    return call
 
 
 async def test_simultaneous_callers_share_one_batch_and_duplicates_run_once() -> None:
@@ -33,13 +53,8 @@ async def test_simultaneous_callers_share_one_batch_and_duplicates_run_once() ->
 
 
 async def test_keys_submitted_while_a_batch_runs_go_into_the_next_and_batches_are_bounded() -> None:
-    recorder = Recorder()
-    recorder.release.clear()
-    coalescer = Coalescer(recorder.work, max_batch=3, name="test")
-    first = asyncio.create_task(coalescer.submit("a"))
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)  # the first batch is running (and held)
-    assert recorder.batches == [["a"]]
+    recorder, coalescer = held(3)
+    first = await first_batch(recorder, coalescer, "a")
     later = [asyncio.create_task(coalescer.submit(key)) for key in "bcdefg"]
     await asyncio.sleep(0)
     assert not first.done()
@@ -49,9 +64,7 @@ async def test_keys_submitted_while_a_batch_runs_go_into_the_next_and_batches_ar
 
 
 async def test_a_failed_batch_raises_for_its_callers_only_and_later_batches_run() -> None:
-    recorder = Recorder(fail_on="bad")
-    recorder.release.clear()
-    coalescer = Coalescer(recorder.work, max_batch=2, name="test")
+    recorder, coalescer = held(2, fail_on="bad")
     calls = [asyncio.create_task(coalescer.submit(key)) for key in ("ok", "bad", "fine")]
     await asyncio.sleep(0)
     recorder.release.set()
@@ -63,9 +76,7 @@ async def test_a_failed_batch_raises_for_its_callers_only_and_later_batches_run(
 
 
 async def test_a_cancelled_caller_does_not_disturb_its_batch() -> None:
-    recorder = Recorder()
-    recorder.release.clear()
-    coalescer = Coalescer(recorder.work, max_batch=10, name="test")
+    recorder, coalescer = held(10)
     leaving = asyncio.create_task(coalescer.submit("leaving"))
     staying = asyncio.create_task(coalescer.submit("staying"))
     await asyncio.sleep(0)
@@ -76,12 +87,21 @@ async def test_a_cancelled_caller_does_not_disturb_its_batch() -> None:
     assert recorder.batches == [["leaving", "staying"]]
 
 
-async def test_close_waits_for_the_batches_submitted() -> None:
-    recorder = Recorder()
-    recorder.release.clear()
-    coalescer = Coalescer(recorder.work, max_batch=10, name="test")
-    call = asyncio.create_task(coalescer.submit("last"))
+async def test_cancelling_the_batch_cancels_its_callers_and_the_ones_waiting() -> None:
+    recorder, coalescer = held(1)
+    running = await first_batch(recorder, coalescer, "running")
+    waiting = asyncio.create_task(coalescer.submit("waiting"))
     await asyncio.sleep(0)
+    drain = next(task for task in asyncio.all_tasks() if task.get_name() == "test")
+    drain.cancel()
+    results = await asyncio.gather(running, waiting, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    assert recorder.batches == [["running"]]
+
+
+async def test_close_waits_for_the_batches_submitted() -> None:
+    recorder, coalescer = held(10)
+    call = await first_batch(recorder, coalescer, "last")
     closing = asyncio.create_task(coalescer.close())
     await asyncio.sleep(0)
     assert not closing.done()
@@ -95,19 +115,3 @@ async def test_close_waits_for_the_batches_submitted() -> None:
 def test_a_batch_needs_room_for_one_key() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Coalescer(Recorder().work, max_batch=0, name="test")
-
-
-async def test_cancelling_the_batch_cancels_its_callers_and_the_ones_waiting() -> None:
-    recorder = Recorder()
-    recorder.release.clear()
-    coalescer = Coalescer(recorder.work, max_batch=1, name="test")
-    running = asyncio.create_task(coalescer.submit("running"))
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)  # the first batch is running (and held)
-    waiting = asyncio.create_task(coalescer.submit("waiting"))
-    await asyncio.sleep(0)
-    drain = next(t for t in asyncio.all_tasks() if t.get_name() == "test")
-    drain.cancel()
-    results = await asyncio.gather(running, waiting, return_exceptions=True)
-    assert all(isinstance(r, asyncio.CancelledError) for r in results)
-    assert recorder.batches == [["running"]]
